@@ -1,0 +1,1 @@
+"""Built-in dataset families, one module each; registered through entry points."""

@@ -1,0 +1,1 @@
+"""Built-in model families, one module each; registered through entry points."""

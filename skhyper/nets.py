@@ -1,0 +1,412 @@
+"""skorch-based estimator bases whose training settings are plain, searchable parameters.
+
+``optimizer`` and ``lr_scheduler`` are names, gradient clipping, early stopping and the learning
+rate schedule are scalars; they compile into skorch callbacks when the net initializes, so every
+constructor argument survives :func:`sklearn.base.clone` and pickling. Input and output sizes are
+inferred from the data at fit time.
+
+A model family subclasses :class:`NetRegressor` or :class:`NetClassifier`, names its torch module,
+lists the estimator parameters that go to the module in ``module_params`` and, where the module
+needs sizes from the data, overrides :meth:`NetMixin.module_size_params`.
+"""
+
+import inspect
+import math
+
+import numpy as np
+import torch
+from skorch import NeuralNet, NeuralNetClassifier, NeuralNetRegressor
+from skorch.callbacks import Callback, EarlyStopping, GradientNormClipping, LRScheduler
+from skorch.dataset import ValidSplit
+from skorch.utils import is_dataset
+from sklearn.preprocessing import LabelEncoder
+from sklearn.utils.validation import check_consistent_length
+
+from ._validation import check_choice, check_number
+
+OPTIMIZERS = {
+    "adam": torch.optim.Adam,
+    "adamw": torch.optim.AdamW,
+    "sgd": torch.optim.SGD,
+    "rmsprop": torch.optim.RMSprop,
+}
+
+# Scheduler name -> (torch class, settings used when the user gives none).
+SCHEDULERS = {
+    "cosine": (torch.optim.lr_scheduler.CosineAnnealingLR, {"eta_min": 0.0}),
+    "step": (torch.optim.lr_scheduler.StepLR, {"step_size": 10, "gamma": 0.1}),
+    "exponential": (torch.optim.lr_scheduler.ExponentialLR, {"gamma": 0.95}),
+    "plateau": (torch.optim.lr_scheduler.ReduceLROnPlateau, {"factor": 0.5, "patience": 5}),
+}
+
+DEVICES = ("cpu", "cuda", "auto")
+
+
+def resolve_device(device):
+    """Map ``"auto"`` to ``"cuda"`` when CUDA is available, else ``"cpu"``; pass others through."""
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    return device
+
+
+def _check_device(device):
+    if device is None or (isinstance(device, str) and device.startswith("cuda:")):
+        name = "cuda" if device else None
+    else:
+        name = check_choice("device", device, DEVICES)
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ValueError(
+            f"Invalid device={device!r}: CUDA is not available on this machine. "
+            "Use device='auto' (CUDA when present, else CPU) or device='cpu'."
+        )
+
+
+def _silent(*args, **kwargs):
+    """A sink that drops messages (a module-level function, so nets stay picklable)."""
+
+
+class NonFiniteLossError(FloatingPointError):
+    """The training loss became NaN or infinite."""
+
+
+class StopOnNonFiniteLoss(Callback):
+    """Raise :class:`NonFiniteLossError` as soon as an epoch's training loss is not finite.
+
+    A search records the candidate as failed with this message instead of training on garbage.
+    """
+
+    def on_epoch_end(self, net, **kwargs):
+        loss = net.history[-1, "train_loss"]
+        if not math.isfinite(loss):
+            raise NonFiniteLossError(
+                f"training loss became {loss} at epoch {len(net.history)}"
+            )
+
+
+class NetMixin:
+    """Training settings as plain parameters; shared by :class:`NetRegressor` and
+    :class:`NetClassifier`.
+
+    Parameters
+    ----------
+    module : type of torch.nn.Module
+        Instantiated at fit time with ``module_params``, the sizes inferred from the data
+        (:meth:`module_size_params`) and any ``module__*`` arguments.
+    optimizer : {"adam", "adamw", "sgd", "rmsprop"} or torch optimizer class, default="adam"
+    lr : float, default=1e-3
+        Learning rate, > 0.
+    weight_decay : float, default=0.0
+        L2 penalty passed to the optimizer, >= 0.
+    batch_size : int, default=64
+    max_epochs : int, default=20
+        Epochs trained by ``fit``; ``partial_fit(X, y, epochs=k)`` trains ``k`` more.
+    grad_clip : float or None, default=None
+        Maximum gradient norm; None turns clipping off.
+    lr_scheduler : {None, "cosine", "step", "exponential", "plateau"}, default=None
+        Its settings are ``lr_scheduler__<name>`` arguments (e.g. ``lr_scheduler__factor=0.5``);
+        settings the chosen scheduler does not take are ignored, so a search may vary the
+        scheduler while fixing settings. Cosine's ``T_max`` defaults to ``max_epochs``.
+    patience : int or None, default=None
+        Early-stopping patience in epochs; None turns early stopping off. The best weights are
+        restored when training stops.
+    min_delta : float, default=0.0
+        Smallest decrease of the monitored loss that counts as an improvement.
+    validation_fraction : float or None, default=0.1
+        Fraction of the training data held out to compute ``valid_loss`` (monitored by early
+        stopping and the plateau scheduler). None trains on all data and monitors the training
+        loss. A skorch ``train_split`` argument, when given, takes precedence.
+    random_state : int or None, default=None
+        Seeds torch and the validation split: the same seed gives the same result on CPU.
+    device : {"cpu", "cuda", "auto"} or "cuda:N", default="cpu"
+        "auto" uses CUDA when it is available.
+    verbose : int, default=0
+    **kwargs
+        Any other skorch ``NeuralNet`` argument (``callbacks``, ``module__*``,
+        ``optimizer__*``, ``iterator_train__*``, ...).
+    """
+
+    prefixes_ = NeuralNet.prefixes_ + ["lr_scheduler"]
+    #: Estimator parameters passed to the module's constructor.
+    module_params = ()
+    #: Number of dimensions X must have: 2 for tabular rows, 3 for (samples, steps, features).
+    X_ndim = 2
+    #: Whether X may contain NaN (a family with a masked loss sets this).
+    allow_nan = False
+
+    def __init__(
+        self,
+        module,
+        *,
+        criterion,
+        optimizer="adam",
+        lr=1e-3,
+        weight_decay=0.0,
+        batch_size=64,
+        max_epochs=20,
+        grad_clip=None,
+        lr_scheduler=None,
+        patience=None,
+        min_delta=0.0,
+        validation_fraction=0.1,
+        random_state=None,
+        device="cpu",
+        verbose=0,
+        train_split=None,
+        **kwargs,
+    ):
+        super().__init__(
+            module,
+            criterion=criterion,
+            optimizer=optimizer,
+            lr=lr,
+            max_epochs=max_epochs,
+            batch_size=batch_size,
+            train_split=train_split,
+            device=device,
+            verbose=verbose,
+            **kwargs,
+        )
+        self.weight_decay = weight_decay
+        self.grad_clip = grad_clip
+        self.lr_scheduler = lr_scheduler
+        self.patience = patience
+        self.min_delta = min_delta
+        self.validation_fraction = validation_fraction
+        self.random_state = random_state
+
+    # skorch reads ``self.device`` wherever it moves tensors; the property hands it the resolved
+    # device while get_params, clone and pickling keep the user's value (e.g. "auto").
+    @property
+    def device(self):
+        return resolve_device(self.__dict__["device"])
+
+    @device.setter
+    def device(self, value):
+        self.__dict__["device"] = value
+
+    def get_params(self, deep=True, **kwargs):
+        params = super().get_params(deep=deep, **kwargs)
+        params["device"] = self.__dict__["device"]
+        return params
+
+    def __setstate__(self, state):
+        requested = state["device"]
+        state["device"] = resolve_device(requested)
+        super().__setstate__(state)
+        if requested == "auto":
+            self.__dict__["device"] = requested
+
+    # --- validation -------------------------------------------------------------------------
+
+    def _check_training_params(self):
+        if not (isinstance(self.optimizer, type) and issubclass(self.optimizer,
+                                                               torch.optim.Optimizer)):
+            check_choice("optimizer", self.optimizer, tuple(OPTIMIZERS))
+        check_number("lr", self.lr, low=0, low_open=True)
+        check_number("weight_decay", self.weight_decay, low=0)
+        check_number("batch_size", self.batch_size, low=1, integer=True)
+        check_number("max_epochs", self.max_epochs, low=0, integer=True)
+        check_number("grad_clip", self.grad_clip, low=0, low_open=True, allow_none=True)
+        if self.lr_scheduler is not None:
+            check_choice("lr_scheduler", self.lr_scheduler, (None,) + tuple(SCHEDULERS))
+        check_number("patience", self.patience, low=1, integer=True, allow_none=True)
+        check_number("min_delta", self.min_delta, low=0)
+        check_number("validation_fraction", self.validation_fraction, low=0, high=1,
+                     low_open=True, allow_none=True)
+        check_number("random_state", self.random_state, low=0, integer=True, allow_none=True)
+        _check_device(self.__dict__["device"])
+
+    def _check_X(self, X):
+        X = np.asarray(X, dtype=np.float32)
+        if X.ndim != self.X_ndim:
+            shape = "(n_samples, n_steps, n_features)" if self.X_ndim == 3 else \
+                "(n_samples, n_features)"
+            raise ValueError(
+                f"{type(self).__name__} expects X of shape {shape} ({self.X_ndim}-D); "
+                f"got a {X.ndim}-D array of shape {X.shape}."
+            )
+        if not self.allow_nan and np.isnan(X).any():
+            raise ValueError(
+                f"Input X contains NaN; {type(self).__name__} does not accept missing values. "
+                "Impute them first (e.g. sklearn.impute.SimpleImputer in a Pipeline)."
+            )
+        if not np.isfinite(X[~np.isnan(X)]).all():
+            raise ValueError("Input X contains infinity.")
+        n_features = getattr(self, "n_features_in_", None)
+        if n_features is not None and X.shape[-1] != n_features:
+            raise ValueError(
+                f"X has {X.shape[-1]} features per step, but {type(self).__name__} was fitted "
+                f"with {n_features}."
+            )
+        return X
+
+    def _prepare_data(self, X, y, reset):
+        """Validate and convert X and y; on ``reset`` record the sizes the module needs."""
+        if reset:
+            self.__dict__.pop("n_features_in_", None)
+        X = self._check_X(X)
+        if y is not None:
+            check_consistent_length(X, y)
+            y = self._prepare_y(y, reset)
+        if reset:
+            self.n_features_in_ = X.shape[-1]
+        return X, y
+
+    def _prepare_y(self, y, reset):
+        return y
+
+    # --- skorch extension points ------------------------------------------------------------
+
+    def module_size_params(self):
+        """Module constructor arguments derived from the data (input and output sizes)."""
+        return {}
+
+    def initialize(self):
+        self._check_training_params()
+        if self.random_state is not None:
+            torch.manual_seed(self.random_state)
+        return super().initialize()
+
+    def initialize_module(self):
+        kwargs = {name: getattr(self, name) for name in self.module_params}
+        kwargs.update(self.module_size_params())
+        kwargs.update(self.get_params_for("module"))
+        module = self.initialized_instance(self.module, kwargs)
+        self.module_ = module.to(self.device) if isinstance(module, torch.nn.Module) else module
+        return self
+
+    def initialize_optimizer(self, *args, **kwargs):
+        optimizer = self.optimizer
+        if isinstance(optimizer, str):
+            optimizer = OPTIMIZERS[optimizer]
+        named_parameters = self.get_all_learnable_params()
+        opt_args, opt_kwargs = self.get_params_for_optimizer("optimizer", named_parameters)
+        opt_kwargs.setdefault("weight_decay", self.weight_decay)
+        self.optimizer_ = optimizer(*opt_args, **opt_kwargs)
+        return self
+
+    def _has_validation(self):
+        return bool(self.train_split) or bool(self.validation_fraction)
+
+    def get_split_datasets(self, X, y=None, **fit_params):
+        if self.train_split is not None or not self.validation_fraction:
+            return super().get_split_datasets(X, y, **fit_params)
+        dataset = self.get_dataset(X, y)
+        split = ValidSplit(self.validation_fraction, stratified=self._stratified_split(),
+                           random_state=self.random_state)
+        return split(dataset, y, **fit_params)
+
+    def _stratified_split(self):
+        return False
+
+    def get_dataset(self, X, y=None):
+        if not is_dataset(X):
+            X = self._check_X(X)
+        return super().get_dataset(X, y)
+
+    def _scheduler_callback(self, monitor):
+        policy, defaults = SCHEDULERS[self.lr_scheduler]
+        given = self.get_params_for("lr_scheduler")
+        known = set()
+        for cls, _ in SCHEDULERS.values():
+            known.update(inspect.signature(cls).parameters)
+        unknown = sorted(set(given) - known)
+        if unknown:
+            raise ValueError(
+                f"Invalid lr_scheduler setting(s) {', '.join('lr_scheduler__' + k for k in unknown)};"
+                f" allowed: {', '.join(sorted('lr_scheduler__' + k for k in known - {'optimizer'}))}."
+            )
+        accepted = inspect.signature(policy).parameters
+        settings = {**defaults, **{k: v for k, v in given.items() if k in accepted}}
+        if self.lr_scheduler == "cosine":
+            settings.setdefault("T_max", max(int(self.max_epochs), 1))
+        return LRScheduler(policy=policy, monitor=monitor, **settings)
+
+    def get_default_callbacks(self):
+        callbacks = list(super().get_default_callbacks())
+        monitor = "valid_loss" if self._has_validation() else "train_loss"
+        callbacks.append(("non_finite_loss", StopOnNonFiniteLoss()))
+        if self.grad_clip is not None:
+            callbacks.append(("grad_clip", GradientNormClipping(gradient_clip_value=self.grad_clip)))
+        if self.lr_scheduler is not None:
+            callbacks.append(("lr_scheduler", self._scheduler_callback(monitor)))
+        if self.patience is not None:
+            callbacks.append(("early_stopping", EarlyStopping(
+                monitor=monitor, patience=self.patience, threshold=self.min_delta,
+                threshold_mode="abs", load_best=True,
+                sink=print if self.verbose else _silent,
+            )))
+        return callbacks
+
+    # --- training ---------------------------------------------------------------------------
+
+    def fit(self, X, y=None, **fit_params):
+        """Initialize (unless ``warm_start``) and train for ``max_epochs`` epochs."""
+        reset = not (self.warm_start and self.initialized_)
+        X, y = self._prepare_data(X, y, reset=reset)
+        if reset:
+            self.initialize()
+        return super().partial_fit(X, y, **fit_params)
+
+    def partial_fit(self, X, y=None, classes=None, **fit_params):
+        """Continue training the fitted net; ``epochs=k`` trains ``k`` epochs (default
+        ``max_epochs``). An unfitted net is initialized first."""
+        reset = not self.initialized_
+        X, y = self._prepare_data(X, y, reset=reset)
+        if reset:
+            self.initialize()
+        return super().partial_fit(X, y, classes, **fit_params)
+
+    @property
+    def n_epochs_(self):
+        """Epochs trained so far (across fit and partial_fit calls)."""
+        return len(self.history) if self.history is not None else 0
+
+
+class NetRegressor(NetMixin, NeuralNetRegressor):
+    __doc__ = "A skorch regressor with searchable training settings.\n" + NetMixin.__doc__
+
+    def __init__(self, module, *, criterion=torch.nn.MSELoss, **kwargs):
+        super().__init__(module, criterion=criterion, **kwargs)
+
+    def _prepare_y(self, y, reset):
+        y = np.asarray(y, dtype=np.float32)
+        if y.ndim not in (1, 2):
+            raise ValueError(f"y must be 1-D or 2-D; got shape {y.shape}.")
+        if not np.isfinite(y).all():
+            raise ValueError("Target y contains NaN or infinity.")
+        if reset:
+            self.n_outputs_ = 1 if y.ndim == 1 else y.shape[1]
+            self.target_1d_ = y.ndim == 1
+        return y.reshape(len(y), -1)
+
+    def predict(self, X):
+        y_pred = super().predict(X)
+        return y_pred.ravel() if self.target_1d_ and y_pred.ndim == 2 else y_pred
+
+
+class NetClassifier(NetMixin, NeuralNetClassifier):
+    __doc__ = "A skorch classifier with searchable training settings; labels may be any " \
+              "hashable values.\n" + NetMixin.__doc__
+
+    def __init__(self, module, *, criterion=torch.nn.CrossEntropyLoss, **kwargs):
+        super().__init__(module, criterion=criterion, **kwargs)
+
+    def _prepare_y(self, y, reset):
+        y = np.asarray(y)
+        if y.ndim != 1:
+            raise ValueError(f"y must be 1-D class labels; got shape {y.shape}.")
+        if reset:
+            self.label_encoder_ = LabelEncoder().fit(y)
+            self.n_outputs_ = len(self.label_encoder_.classes_)
+        return self.label_encoder_.transform(y).astype(np.int64)
+
+    def _stratified_split(self):
+        return True
+
+    @property
+    def classes_(self):
+        return self.label_encoder_.classes_
+
+    def predict(self, X):
+        return self.classes_[super().predict(X)]
