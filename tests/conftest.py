@@ -23,11 +23,16 @@ def tiny_sine():
                                 stride=4)
 
 
-def tiny_lstm(**params):
-    """An LSTM small enough to train in well under a second."""
+@pytest.fixture
+def tiny_lstm():
+    """Factory of LSTMs small enough to train in well under a second: ``tiny_lstm(**params)``."""
     defaults = dict(hidden_size=8, num_layers=1, max_epochs=2, batch_size=32, patience=None,
                     lr_scheduler=None, random_state=0)
-    return skhyper.make_estimator("lstm", **{**defaults, **params})
+
+    def make(**params):
+        return skhyper.make_estimator("lstm", **{**defaults, **params})
+
+    return make
 
 
 requires_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
