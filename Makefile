@@ -13,9 +13,9 @@ $(BIN)/python:
 
 $(STAMP): $(BIN)/python pyproject.toml $(PLUGINS)
 	# torch first, pinned: an unpinned torch pulls a multi-GB CUDA build.
-	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e '.[dev]'
-	for p in $(dir $(PLUGINS)); do $(BIN)/pip install --quiet -e "$$p" || exit 1; done
+	$(BIN)/python -m pip install --quiet torch==2.13.0
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	for p in $(dir $(PLUGINS)); do $(BIN)/python -m pip install --quiet -e "$$p" || exit 1; done
 	touch $(STAMP)
 
 demo: $(STAMP)
