@@ -439,7 +439,7 @@ class NetMixin:
                 raise
             except torch.OutOfMemoryError as exc:
                 raise TrainingOutOfMemoryError(
-                    f"Out of memory while continuing training after epoch {self.n_epochs_} "
+                    f"Out of memory while continuing training, in epoch {self.n_epochs_}, "
                     f"with batch_size={self.batch_size_} on {self.device}. Continued training "
                     "is not retried: the interrupted epoch had already updated the model. "
                     f"Original error: {exc}"
