@@ -32,7 +32,7 @@ def plugin_dist():
 
 @pytest.fixture(scope="module")
 def tiny_ar():
-    return skhyper.load_dataset("ar-process", n_steps=320, seq_len=10, stride=2)
+    return skhyper.load_dataset("ar-process", n_steps=240, seq_len=10, stride=2)
 
 
 # --- discovery --------------------------------------------------------------------------------

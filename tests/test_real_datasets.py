@@ -178,7 +178,7 @@ def _module_space(space):
 @pytest.mark.parametrize("kind", ["grid", "random", "bayes"])
 def test_digits_sequences_are_searchable(kind):
     data = skhyper.load_dataset("digits", as_sequences=True, n_class=4)
-    X, y = data.X[:160], data.y[:160]
+    X, y = data.X[:120], data.y[:120]
     net = SequenceClassifier(LSTMModule, **FAST)
     space = _module_space(skhyper.get_model("lstm").search_space(kind))
     search = _search(kind, net, space, "accuracy").fit(X, y)
@@ -195,14 +195,14 @@ def test_diabetes_is_searchable_with_a_standardized_target(kind):
     model = TransformedTargetRegressor(skhyper.make_estimator("lstm", **FAST),
                                        transformer=StandardScaler())
     space = _prefixed(skhyper.get_model("lstm").search_space(kind), "regressor__")
-    search = _search(kind, model, space, "neg_mean_squared_error").fit(X[:160], data.y[:160])
+    search = _search(kind, model, space, "neg_mean_squared_error").fit(X[:120], data.y[:120])
     assert np.isfinite(search.cv_results_["mean_test_score"]).all()
     assert search.best_estimator_.predict(X_test).shape == data.y_test.shape
 
 
 @pytest.mark.parametrize("kind", ["grid", "random", "bayes"])
 def test_csv_windows_are_searchable(kind, tmp_path):
-    t = np.arange(400) * 0.05
+    t = np.arange(300) * 0.05
     path = tmp_path / "wave.csv"
     pd.DataFrame({"x": np.sin(t), "x_lag": np.cos(t), "y": np.sin(t + 0.3)}).to_csv(path,
                                                                                     index=False)

@@ -194,5 +194,5 @@ family = DatasetFamily(
     name="csv",
     loader=load_csv,
     task="regression",
-    description="Any CSV file: target column(s), optional windowing into sequences",
+    description="Any CSV file: target column(s) or none, optional windowing into sequences",
 )

@@ -23,10 +23,11 @@ def test_windows_forecast_the_value_after_the_window():
 
 
 def test_same_seed_same_series_and_no_test_part_on_request():
-    a, b = load_ar_process(n_steps=100, seq_len=5), load_ar_process(n_steps=100, seq_len=5)
+    small = dict(n_steps=100, seq_len=5)
+    a, b = load_ar_process(**small), load_ar_process(**small)
     np.testing.assert_array_equal(a.series, b.series)
-    assert not np.array_equal(a.series, load_ar_process(n_steps=100, seq_len=5, random_state=1).series)
-    assert "X_test" not in load_ar_process(n_steps=100, seq_len=5, test_size=0)
+    assert not np.array_equal(a.series, load_ar_process(**small, random_state=1).series)
+    assert "X_test" not in load_ar_process(**small, test_size=0)
 
 
 def test_invalid_parameters_name_the_value():
