@@ -140,6 +140,9 @@ def test_csv_errors_name_the_file_the_column_and_the_value(tmp_path, series_csv)
     empty.write_text("")
     with pytest.raises(ValueError, match=r"Could not read .*empty.csv"):
         skhyper.load_dataset("csv", path=empty)
+    empty.write_text("a,b\n")
+    with pytest.raises(ValueError, match=r"empty.csv' has no data rows \(columns: a, b\)"):
+        skhyper.load_dataset("csv", path=empty)
 
 
 # --- searches with the default spaces -------------------------------------------------------

@@ -132,6 +132,9 @@ def load_csv(path, target=None, features=None, task=None, seq_len=None, stride=1
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise ValueError(f"Could not read {path!r} as CSV: {exc}") from exc
     frame.columns = [str(c) for c in frame.columns]
+    if frame.empty:
+        raise ValueError(f"CSV file {path!r} has no data rows (columns: "
+                         f"{', '.join(frame.columns) or 'none'}).")
 
     targets = _as_list(target) or []
     task = task or ("regression" if targets else "unsupervised")
