@@ -58,7 +58,8 @@ class MLflowSearchRuns:
 
 
 def log_search_to_mlflow(search, *, experiment=None, tracking_uri=None, artifact_location=None,
-                         run_name=None, tags=None, report_dir=None, log_model=True):
+                         run_name=None, tags=None, report_dir=None, log_model=True,
+                         pip_requirements=None):
     """Record a fitted search in MLflow: one parent run, one nested child run per candidate.
 
     The parent run holds the search's settings as params (nested estimators by class name),
@@ -99,6 +100,9 @@ def log_search_to_mlflow(search, *, experiment=None, tracking_uri=None, artifact
     log_model : bool, default=True
         Log ``search.best_estimator_`` (when the search refitted one) with ``mlflow.sklearn``,
         pickled whole with cloudpickle so it predicts exactly as it did.
+    pip_requirements : list of str or None, default=None
+        The logged model's requirements. None lets MLflow infer them, which loads the model
+        in a subprocess (seconds); a list such as ``["skhyper==0.1.0"]`` skips that.
 
     Returns
     -------
@@ -140,8 +144,8 @@ def log_search_to_mlflow(search, *, experiment=None, tracking_uri=None, artifact
         for row in range(len(cv_results["params"])):
             child_ids.append(_log_candidate(client, experiment_id, parent_id, cv_results, row,
                                             history))
-        model_uri = _log_artifacts(client, parent_id, search, history, report_dir, log_model,
-                                   mlflow)
+        model_uri = _log_artifacts(client, parent_id, search, history, report_dir,
+                                   log_model, pip_requirements, mlflow)
     except BaseException:
         client.set_terminated(parent_id, status="FAILED")
         raise
@@ -247,7 +251,8 @@ def _candidate_curves(history, candidate):
                 yield f"{key}/{where}", float(value), int(record["epoch"])
 
 
-def _log_artifacts(client, parent_id, search, history, report_dir, log_model, mlflow):
+def _log_artifacts(client, parent_id, search, history, report_dir, log_model, pip_requirements,
+                   mlflow):
     """Log the result tables, the report and the best estimator; return the model's URI."""
     model_uri = None
     with tempfile.TemporaryDirectory() as staging:
@@ -259,7 +264,8 @@ def _log_artifacts(client, parent_id, search, history, report_dir, log_model, ml
         if log_model and best is not None:
             # skops (MLflow's default) cannot hold torch modules; the whole estimator is kept.
             mlflow.sklearn.save_model(best, os.path.join(staging, MODEL_ARTIFACT_PATH),
-                                      serialization_format="cloudpickle")
+                                      serialization_format="cloudpickle",
+                                      pip_requirements=pip_requirements)
             model_uri = f"runs:/{parent_id}/{MODEL_ARTIFACT_PATH}"
         client.log_artifacts(parent_id, staging)
     if report_dir is not None:

@@ -13,9 +13,18 @@ import weakref
 
 import numpy as np
 from skorch.callbacks import TensorBoard
-from skorch.callbacks.logging import rename_tensorboard_key
 
 _UNSAFE_IN_NAME = re.compile(r"[^\w.=+,-]+")
+
+
+def curve_tag(key):
+    """TensorBoard tag of a history column: losses under ``Loss/``, other train/valid
+    scores under ``Score/`` (skorch's default mapper files every ``valid_*`` under Loss)."""
+    if key.endswith("_loss"):
+        return "Loss/" + key
+    if key.startswith(("train", "valid")):
+        return "Score/" + key
+    return key
 
 
 def _summary_writer_class():
@@ -64,8 +73,10 @@ class TensorBoardCurves(TensorBoard):
     keys_ignored : str or list of str or None, default=None
         History columns not to log, in addition to skorch's bookkeeping columns (``epoch``,
         ``batches``, ``*_best``, ``event_*``).
-    key_mapper : callable, default=skorch.callbacks.logging.rename_tensorboard_key
-        Maps a history column to a TensorBoard tag; the default groups losses under ``Loss/``.
+    key_mapper : callable, default=curve_tag
+        Maps a history column to a TensorBoard tag; the default groups losses under ``Loss/``
+        and scores (e.g. an :class:`skorch.callbacks.EpochScoring` named ``valid_r2``) under
+        ``Score/``.
 
     Attributes
     ----------
@@ -80,7 +91,7 @@ class TensorBoardCurves(TensorBoard):
     """
 
     def __init__(self, log_dir, run_name=None, hparams=True, keys_ignored=None,
-                 key_mapper=rename_tensorboard_key):
+                 key_mapper=curve_tag):
         self.log_dir = log_dir
         self.run_name = run_name
         self.hparams = hparams
