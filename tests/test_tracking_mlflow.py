@@ -108,15 +108,18 @@ def test_grid_search_parent_children_report_and_model(store, tiny_lstm, tiny_sin
                                   search.best_estimator_.predict(tiny_sine.X_test))
 
 
-def test_bayes_search(store, tiny_lstm, tiny_sine):
-    _, client, log = store
+def test_bayes_search(store, tiny_lstm, tiny_sine, tmp_path, monkeypatch):
+    uri, client, _ = store
     search = BayesSearchCV(
         tiny_lstm(), {"hidden_size": Integer(4, 8), "lr": Real(1e-3, 1e-2, prior="log-uniform")},
         n_iter=3, cv=2, random_state=0,
     ).fit(tiny_sine.X, tiny_sine.y)
 
-    runs = log(search, "bayes", run_name="bayes-lstm", log_model=False)
+    monkeypatch.setenv("MLFLOW_EXPERIMENT_NAME", "bayes-from-env")
+    runs = log_search_to_mlflow(search, tracking_uri=uri, artifact_location=str(tmp_path),
+                                run_name="bayes-lstm", log_model=False)
 
+    assert client.get_experiment(runs.experiment_id).name == "bayes-from-env"
     parent = client.get_run(runs.parent_run_id)
     assert parent.info.run_name == "bayes-lstm"
     assert parent.data.params["n_iter"] == "3"

@@ -84,7 +84,8 @@ def log_search_to_mlflow(search, *, experiment=None, tracking_uri=None, artifact
     search : fitted search estimator
         Anything with a scikit-learn format ``cv_results_``.
     experiment : str or None, default=None
-        Experiment name, created when missing. None uses MLflow's default experiment.
+        Experiment name, created when missing. None uses the ``MLFLOW_EXPERIMENT_NAME``
+        environment variable when set, else MLflow's "Default" experiment.
     tracking_uri : str or None, default=None
         The MLflow store, e.g. ``"sqlite:///mlflow.db"`` or ``"http://host:5000"``. None uses
         MLflow's configured one (``MLFLOW_TRACKING_URI`` or ``mlflow.set_tracking_uri``).
@@ -124,6 +125,7 @@ def log_search_to_mlflow(search, *, experiment=None, tracking_uri=None, artifact
     experiment_id = _experiment_id(client, experiment, artifact_location)
     cv_results = search.cv_results_
     history = getattr(search, "history_", None)
+    curves = _curves_by_candidate(history)
 
     parent_tags = {"search_class": type(search).__name__}
     if hasattr(search, "estimator"):
@@ -143,7 +145,7 @@ def log_search_to_mlflow(search, *, experiment=None, tracking_uri=None, artifact
         child_ids = []
         for row in range(len(cv_results["params"])):
             child_ids.append(_log_candidate(client, experiment_id, parent_id, cv_results, row,
-                                            history))
+                                            curves.get(row, [])))
         model_uri = _log_artifacts(client, parent_id, search, history, report_dir,
                                    log_model, pip_requirements, mlflow)
     except BaseException:
@@ -155,7 +157,7 @@ def log_search_to_mlflow(search, *, experiment=None, tracking_uri=None, artifact
 
 def _experiment_id(client, name, artifact_location):
     if name is None:
-        return client.get_experiment_by_name("Default").experiment_id
+        name = os.environ.get("MLFLOW_EXPERIMENT_NAME") or "Default"
     found = client.get_experiment_by_name(name)
     if found is None:
         return client.create_experiment(name, artifact_location=artifact_location)
@@ -207,7 +209,7 @@ def _refit_curves(search):
                 yield f"refit/{key}", float(row[key]), int(row["epoch"])
 
 
-def _log_candidate(client, experiment_id, parent_id, cv_results, row, history):
+def _log_candidate(client, experiment_id, parent_id, cv_results, row, curves):
     """Create, fill and close the child run of one cv_results_ row; return its id."""
     from mlflow.entities import Metric, Param, RunTag
     from mlflow.utils.mlflow_tags import MLFLOW_PARENT_RUN_ID
@@ -228,8 +230,7 @@ def _log_candidate(client, experiment_id, parent_id, cv_results, row, history):
                 tags.append(RunTag(key, _text(value, _MAX_TAG_LENGTH)))
         elif _finite(value):
             metrics.append(Metric(key, float(value), now, 0))
-    metrics += [Metric(key, value, now, step)
-                for key, value, step in _candidate_curves(history, row)]
+    metrics += [Metric(key, value, now, step) for key, value, step in curves]
     client.log_batch(run_id, metrics=metrics, tags=tags,
                      params=[Param(k, _text(_describe(v), _MAX_PARAM_LENGTH))
                              for k, v in params.items()])
@@ -237,18 +238,19 @@ def _log_candidate(client, experiment_id, parent_id, cv_results, row, history):
     return run_id
 
 
-def _candidate_curves(history, candidate):
-    """(key, value, epoch) of one candidate's ``history_`` records (contract of the staged
-    search: candidate, stage, rung, fold, epoch, then measured values)."""
+def _curves_by_candidate(history):
+    """{cv_results_ row: [(key, value, epoch), ...]} from a ``history_`` whose records say where
+    they belong (candidate, stage, rung, fold, epoch) and what was measured (train_loss, ...)."""
+    curves = {}
     for record in history or ():
-        if record.get("candidate") != candidate:
-            continue
         where = f"fold{record.get('fold', 0)}"
         if record.get("stage") is not None:
             where = f"{record['stage']}/{where}"
+        points = curves.setdefault(int(record["candidate"]), [])
         for key, value in record.items():
             if key not in _HISTORY_POSITION_KEYS and _finite(value):
-                yield f"{key}/{where}", float(value), int(record["epoch"])
+                points.append((f"{key}/{where}", float(value), int(record["epoch"])))
+    return curves
 
 
 def _log_artifacts(client, parent_id, search, history, report_dir, log_model, pip_requirements,
