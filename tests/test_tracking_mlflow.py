@@ -188,6 +188,7 @@ def test_staged_results_failures_and_learning_curves(store, tiny_lstm, tiny_sine
         tiny_lstm(hidden_size=0).fit(tiny_sine.X, tiny_sine.y)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FitFailedWarning)
+        warnings.filterwarnings("ignore", "One or more of the test scores are non-finite")
         search = GridSearchCV(tiny_lstm(), {"hidden_size": [8, 0]}, cv=2, error_score=np.nan)
         search.fit(tiny_sine.X, tiny_sine.y)
     search = staged_format(search, tiny_lstm, tiny_sine.X, tiny_sine.y, str(failure.value))

@@ -108,18 +108,20 @@ class FailAtEpoch(Callback):
 
 
 def test_failed_fit_keeps_its_curves_and_releases_the_writer(tiny_lstm, tiny_sine, tmp_path):
-    threads_before = threading.active_count()
+    threads_before = set(threading.enumerate())
 
     def fit_and_fail():
         net = tiny_lstm(callbacks=[TensorBoardCurves(str(tmp_path)), FailAtEpoch()])
         with pytest.raises(RuntimeError, match="trial failed"):
             net.fit(tiny_sine.X, tiny_sine.y)
         pickle.dumps(net)  # the open writer is not part of the pickle
-        assert threading.active_count() == threads_before + 1  # the writer's flush thread
+        (writer_thread,) = set(threading.enumerate()) - threads_before
+        assert writer_thread.is_alive()  # open while the failed net lives
+        return writer_thread
 
-    fit_and_fail()
-    gc.collect()
-    assert threading.active_count() == threads_before
+    writer_thread = fit_and_fail()
+    gc.collect()  # the failed net is gone, so its writer is closed
+    assert not writer_thread.is_alive()
     (run_dir,) = run_dirs(tmp_path)
     assert [step for step, _ in read_scalars(run_dir)["Loss/train_loss"]] == [1]
 
