@@ -231,9 +231,13 @@ def _log_candidate(client, experiment_id, parent_id, cv_results, row, curves):
         elif _finite(value):
             metrics.append(Metric(key, float(value), now, 0))
     metrics += [Metric(key, value, now, step) for key, value, step in curves]
-    client.log_batch(run_id, metrics=metrics, tags=tags,
-                     params=[Param(k, _text(_describe(v), _MAX_PARAM_LENGTH))
-                             for k, v in params.items()])
+    try:
+        client.log_batch(run_id, metrics=metrics, tags=tags,
+                         params=[Param(k, _text(_describe(v), _MAX_PARAM_LENGTH))
+                                 for k, v in params.items()])
+    except BaseException:
+        client.set_terminated(run_id, status="FAILED")
+        raise
     client.set_terminated(run_id, status="FAILED" if status == "failed" else "FINISHED")
     return run_id
 
