@@ -6,7 +6,7 @@ factor with its own beta and adds idiosyncratic noise. From each asset's open/hi
 volume come 11 features per step; a sample is a window of ``seq_len`` steps, and its targets are
 the direction of the next period's return and that return itself.
 
-Everything is vectorised numpy/scipy (no Python loop over time steps) and deterministic by
+Everything is vectorised numpy (no Python loop over time steps) and deterministic by
 ``random_state``. The test part is the last ``test_fraction`` of the time span: no test target
 lies before, and no training target after, the split. Real prices come through the ``csv``
 dataset family.
@@ -14,7 +14,6 @@ dataset family.
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
-from scipy.signal import lfilter
 from sklearn.utils import Bunch
 
 from .._validation import check_number
@@ -52,11 +51,23 @@ def _regime_path(rng, n_steps, mean_duration):
     return path[:n_steps]
 
 
+def _ar1(drive, phi):
+    """``x_t = phi * x_{t-1} + drive_t`` as a convolution with the kernel ``phi ** k``.
+
+    The kernel is cut where ``|phi| ** k`` falls below float64 resolution, so the result equals
+    the recursion to rounding. (scipy.signal.lfilter would do the same but takes seconds to
+    import, and every ``skhyper list`` imports this module.)
+    """
+    n_terms = 1 if phi == 0 else int(np.log(1e-17) / np.log(abs(phi))) + 1
+    kernel = phi ** np.arange(min(n_terms, len(drive)))
+    return np.convolve(drive, kernel)[: len(drive)]
+
+
 def _prices(rng, regimes, n_assets, autocorrelation):
     """Open, high, low, close, volume arrays of shape (n_assets, n_steps)."""
     n_steps = len(regimes)
     drive = _REGIME_DRIFT[regimes] + _REGIME_VOL[regimes] * rng.standard_normal(n_steps)
-    market = lfilter([1.0], [1.0, -autocorrelation], drive)  # AR(1) within the regimes
+    market = _ar1(drive, autocorrelation)
     beta = rng.uniform(0.6, 1.4, size=(n_assets, 1))
     idio_vol = rng.uniform(0.003, 0.008, size=(n_assets, 1))
     returns = beta * market + idio_vol * rng.standard_normal((n_assets, n_steps))
