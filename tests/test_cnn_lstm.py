@@ -13,6 +13,7 @@ from sklearn.model_selection import GridSearchCV, KFold, RandomizedSearchCV
 from skopt import BayesSearchCV
 
 import skhyper
+from conftest import requires_cuda
 from skhyper.models.cnn_lstm import (
     FUSIONS,
     CNNLSTMModule,
@@ -103,7 +104,7 @@ def test_partial_fit_continues_training(market):
 
 @pytest.mark.parametrize("fusion", FUSIONS)
 def test_every_fusion_with_attention_branches(fusion):
-    module = CNNLSTMModule(input_size=11, n_classes=3, n_filters=4, kernel_sizes="3-4-7",
+    module = CNNLSTMModule(input_size=11, n_classes=3, n_filters=4, kernel_sizes="3-5-7",
                            activation="swish", cnn_attention_heads=3, lstm_hidden_size=4,
                            bidirectional=True, lstm_attention_heads=2, fusion=fusion,
                            fusion_dim=8, fusion_heads=2)
@@ -145,6 +146,13 @@ def test_l1_and_label_smoothing_enter_the_loss(market):
     trained = net.get_loss(y_pred, market.y[:16], training=True).item()
     evaluated = net.get_loss(y_pred, market.y[:16], training=False).item()
     assert trained - evaluated == pytest.approx(1e-3 * penalty, rel=1e-4)
+
+
+@requires_cuda
+def test_trains_on_cuda_with_learned_task_weights(market):
+    net = tiny(task_weighting="uncertainty", device="cuda").fit(market.X, market.y)
+    assert net.criterion_.log_vars.device.type == "cuda"
+    assert net.predict_regression(market.X_test).shape == (len(market.X_test),)
 
 
 @pytest.mark.parametrize("params, match", [
@@ -202,3 +210,18 @@ def test_default_spaces_run_in_sklearn_and_skopt_searches(market, kind):
     search.fit(market.X, market.y)
     assert np.isfinite(search.cv_results_["mean_test_combined"]).all()
     assert search.best_estimator_.predict(market.X_test).shape == (len(market.X_test),)
+
+
+def test_example_quick_mode_runs_the_seed_workflow(capsys):
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "examples" / "cnn_lstm_search.py"
+    spec = importlib.util.spec_from_file_location("cnn_lstm_search", path)
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    search, retrained = example.main(["--quick", "--top-k", "1"])
+    assert len(search.cv_results_["params"]) == 2
+    assert set(search.cv_results_) >= {f"mean_test_{name}" for name in multitask_scoring}
+    assert len(retrained) == 1 and 0.0 <= retrained[0]["test_metrics"]["test_class_acc"] <= 1.0
+    assert "retrained #1" in capsys.readouterr().out

@@ -4,7 +4,9 @@ A shared market factor switches between regimes (bull, bear, sideways, volatile)
 own drift and volatility, and follows an AR(1) process within them; every asset loads on the
 factor with its own beta and adds idiosyncratic noise. From each asset's open/high/low/close and
 volume come 11 features per step; a sample is a window of ``seq_len`` steps, and its targets are
-the direction of the next period's return and that return itself.
+the direction of the next period's return and that return itself. As in real markets the
+direction is only weakly predictable: the signal is the regime's drift and the factor's
+momentum, so a good model beats the majority class by a few points, not by tens.
 
 Everything is vectorised numpy (no Python loop over time steps) and deterministic by
 ``random_state``. The test part is the last ``test_fraction`` of the time span: no test target

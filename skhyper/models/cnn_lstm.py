@@ -105,14 +105,12 @@ class _Fusion(torch.nn.Module):
         self.method = method
         if method == "concat":
             self.project = torch.nn.Linear(cnn_dim + lstm_dim, fusion_dim)
-        elif method == "bilinear":
-            self.project = torch.nn.Bilinear(cnn_dim, lstm_dim, fusion_dim)
-        else:  # attention and gated first bring both branches to fusion_dim
+        else:  # the other methods first bring both branches to fusion_dim
             self.project_cnn = torch.nn.Linear(cnn_dim, fusion_dim)
             self.project_lstm = torch.nn.Linear(lstm_dim, fusion_dim)
             if method == "attention":
                 self.attention = torch.nn.MultiheadAttention(fusion_dim, heads, batch_first=True)
-            else:
+            elif method == "gated":
                 self.gate = torch.nn.Linear(2 * fusion_dim, fusion_dim)
         self.activation = activation()
         self.dropout = torch.nn.Dropout(dropout)
@@ -120,11 +118,14 @@ class _Fusion(torch.nn.Module):
     def forward(self, cnn, lstm):
         if self.method == "concat":
             fused = self.project(torch.cat([cnn, lstm], dim=1))
-        elif self.method == "bilinear":
-            fused = self.project(cnn, lstm)
         else:
             a, b = self.project_cnn(cnn), self.project_lstm(lstm)
-            if self.method == "attention":
+            if self.method == "bilinear":
+                # Factorised bilinear pooling (Kim et al., ICLR 2017): output k is the bilinear
+                # form cnn' (u_k v_k') lstm, with as many weights as two linear layers instead
+                # of torch.nn.Bilinear's cnn_dim * lstm_dim * fusion_dim.
+                fused = a * b
+            elif self.method == "attention":
                 tokens = torch.stack([a, b], dim=1)  # the two branches attend to each other
                 attended, _ = self.attention(tokens, tokens, tokens, need_weights=False)
                 fused = attended.mean(dim=1)
@@ -262,6 +263,9 @@ class CNNLSTMMultiTask(NetMixin, ClassifierMixin, NeuralNet):
         Heads of self-attention over the LSTM outputs; 0 turns it off. Must divide the LSTM
         output size (``lstm_hidden_size``, doubled when bidirectional).
     fusion : {"concat", "attention", "gated", "bilinear"}, default="concat"
+        How the CNN and LSTM features combine: a linear layer on their concatenation; attention
+        between the two (projected) feature vectors; a learned sigmoid gate mixing them; or a
+        factorised bilinear product of the two projections.
     fusion_dim : int, default=128
     fusion_heads : int, default=4
         Heads of the attention fusion (used when ``fusion="attention"``); must divide
