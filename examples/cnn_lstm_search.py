@@ -39,7 +39,7 @@ def main(argv=None):
     torch.set_num_threads(args.threads)
 
     if args.quick:
-        data = skhyper.load_dataset("market", n_assets=2, n_steps=200, seq_len=10)
+        data = skhyper.load_dataset("market", n_assets=2, n_steps=160, seq_len=8)
         n_iter, epochs, full_epochs = args.n_iter or 2, args.epochs or 1, args.full_epochs or 2
     else:
         data = skhyper.load_dataset("market", n_assets=3, n_steps=1000, seq_len=20)

@@ -72,7 +72,8 @@ def split_targets(y):
         if y.ndim != 2 or y.shape[1] != 2:
             raise ValueError(_Y_SHAPE_ERROR.format(shape=y.shape))
         labels, values = y[:, 0], y[:, 1].astype(np.float32)
-    if labels.dtype.kind == "f" and np.isfinite(labels).all() and (labels == np.round(labels)).all():
+    if labels.dtype.kind == "f" and np.isfinite(labels).all() \
+            and (labels == np.round(labels)).all():
         labels = labels.astype(np.int64)
     return labels, values
 
