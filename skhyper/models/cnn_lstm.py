@@ -122,9 +122,10 @@ class _Fusion(torch.nn.Module):
         else:
             a, b = self.project_cnn(cnn), self.project_lstm(lstm)
             if self.method == "bilinear":
-                # Factorised bilinear pooling (Kim et al., ICLR 2017): output k is the bilinear
-                # form cnn' (u_k v_k') lstm, with as many weights as two linear layers instead
-                # of torch.nn.Bilinear's cnn_dim * lstm_dim * fusion_dim.
+                # Factorised bilinear pooling (Kim et al., ICLR 2017): output k is
+                # (u_k'cnn + c_k)(v_k'lstm + d_k), a rank-1 bilinear form plus linear terms, with
+                # the weights of two linear layers instead of torch.nn.Bilinear's
+                # cnn_dim * lstm_dim * fusion_dim.
                 fused = a * b
             elif self.method == "attention":
                 tokens = torch.stack([a, b], dim=1)  # the two branches attend to each other
