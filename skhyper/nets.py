@@ -229,6 +229,11 @@ class NetMixin:
         params["device"] = self.__dict__["device"]
         return params
 
+    def __getstate__(self):
+        state = super().__getstate__()
+        state.pop("gpu_claim_", None)  # a lock held by this process, for the running fit only
+        return state
+
     def __setstate__(self, state):
         requested = state["device"]
         # Load the tensors onto the device the net trained on; skorch maps them to the CPU when

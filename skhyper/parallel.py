@@ -30,7 +30,7 @@ import torch
 
 from ._validation import check_choice, check_number
 
-BACKENDS = ("sequential", "loky", "threading", "multiprocessing", "dask")
+BACKENDS = ("sequential", "loky", "threading", "dask")
 
 # Variables that size the OpenMP / BLAS pools torch and numpy start with in a new process.
 THREAD_ENV_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
@@ -62,7 +62,7 @@ def parallel_backend(backend="loky", n_jobs=None, scheduler=None, threads_per_wo
 
     Parameters
     ----------
-    backend : {"sequential", "loky", "threading", "multiprocessing", "dask"}, default="loky"
+    backend : {"sequential", "loky", "threading", "dask"}, default="loky"
         "dask" runs every fit as a task on a ``dask.distributed`` cluster (needs
         ``pip install "skhyper[dask]"``).
     n_jobs : int or None, default=None
@@ -116,9 +116,9 @@ def parallel_backend(backend="loky", n_jobs=None, scheduler=None, threads_per_wo
         finally:
             torch.set_num_threads(previous)
         return
-    # loky and multiprocessing start fresh processes: joblib exports the OpenMP / BLAS thread
-    # variables to them, which torch reads when the worker imports it.
-    with joblib.parallel_config(backend=backend, n_jobs=n_jobs or -1,
+    # loky starts fresh processes: joblib exports the OpenMP / BLAS thread variables to them,
+    # which torch reads when the worker imports it.
+    with joblib.parallel_config(backend="loky", n_jobs=n_jobs or -1,
                                 inner_max_num_threads=threads):
         yield None
 

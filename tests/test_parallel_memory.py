@@ -1,5 +1,7 @@
 """Out-of-memory back-off and GPU claims, exercised on the CPU."""
 
+import pickle
+
 import numpy as np
 import pytest
 import torch
@@ -78,6 +80,18 @@ def test_search_records_an_oom_candidate_as_failed_and_goes_on(tiny_lstm, tiny_s
         search.fit(tiny_sine.X, tiny_sine.y)
     scores = search.cv_results_["mean_test_score"]
     assert np.isfinite(scores[0]) and np.isnan(scores[1])
+
+
+def test_a_net_pickles_while_it_holds_a_gpu_claim(tiny_lstm, tiny_sine):
+    # A callback may pickle the net mid-fit; the claim (an open lock file) stays behind.
+    net = tiny_lstm().fit(tiny_sine.X, tiny_sine.y)
+    net.gpu_claim_ = parallel.GPUClaim(0, slot=0, lock_file=open(__file__))
+    try:
+        restored = pickle.loads(pickle.dumps(net))
+    finally:
+        net.gpu_claim_.release()
+    assert "gpu_claim_" not in restored.__dict__
+    np.testing.assert_array_equal(restored.predict(tiny_sine.X), net.predict(tiny_sine.X))
 
 
 def test_oom_retries_is_validated(tiny_lstm, tiny_sine):
