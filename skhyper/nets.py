@@ -12,7 +12,6 @@ needs sizes from the data, overrides :meth:`NetMixin.module_size_params`.
 
 import inspect
 import math
-import threading
 
 import numpy as np
 import torch
@@ -26,7 +25,7 @@ from sklearn.preprocessing import LabelEncoder
 from sklearn.utils.validation import check_consistent_length
 
 from ._validation import check_choice, check_number
-from .parallel import claim_gpu, gpus_by_free_memory, release_memory
+from .parallel import TORCH_RNG_LOCK, claim_gpu, gpus_by_free_memory, release_memory
 
 OPTIMIZERS = {
     "adam": torch.optim.Adam,
@@ -76,10 +75,6 @@ class NonFiniteLossError(FloatingPointError):
 class TrainingOutOfMemoryError(torch.OutOfMemoryError):
     """Training ran out of memory at every batch size the out-of-memory back-off tried."""
 
-
-# Seeding torch's global RNG and drawing the initial weights must not interleave between fits
-# that run in threads of one process (joblib's threading backend, Dask worker threads).
-_TORCH_RNG_LOCK = threading.RLock()
 
 
 class StopOnNonFiniteLoss(Callback):
@@ -315,7 +310,7 @@ class NetMixin:
     def initialize(self):
         self._check_training_params()
         self.device_ = self._select_device()
-        with _TORCH_RNG_LOCK:
+        with TORCH_RNG_LOCK:
             if self.random_state is not None:
                 torch.manual_seed(self.random_state)
             super().initialize()

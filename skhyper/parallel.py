@@ -15,6 +15,9 @@ the cores (``cpu_count // n_jobs``): loky and Dask workers through the environme
 with, the threading backend through torch's pool size. A net's ``num_threads`` parameter sets the
 count inside the worker explicitly and ``num_threads_`` records what it trained with.
 
+The module imports torch only inside the functions that need it, so the CLI and the searches
+can import it cheaply.
+
 GPUs: a net with ``device="auto"`` on a machine with several GPUs claims one per fit
 (:func:`claim_gpu`): the one with the most free memory, optionally at most ``trials_per_gpu``
 concurrent fits per GPU, counted across processes with file locks.
@@ -24,13 +27,19 @@ import contextlib
 import gc
 import os
 import tempfile
+import threading
 
 import joblib
-import torch
 
 from ._validation import check_choice, check_number
 
 BACKENDS = ("sequential", "loky", "threading", "dask")
+
+#: Held while torch's global RNG is seeded and drawn from to initialize a model. Fits that run
+#: in threads of one process (joblib's threading backend, multi-threaded Dask workers) share that
+#: RNG: code that seeds it for a unit of work (``torch.manual_seed``) takes this lock too, so the
+#: seeding cannot land between another fit's seeding and its weight initialization.
+TORCH_RNG_LOCK = threading.RLock()
 
 # Variables that size the OpenMP / BLAS pools torch and numpy start with in a new process.
 THREAD_ENV_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
@@ -106,6 +115,8 @@ def parallel_backend(backend="loky", n_jobs=None, scheduler=None, threads_per_wo
                 yield client
         return
     if backend == "threading":
+        import torch
+
         # Worker threads share the process's torch; they take its pool size when they first run
         # torch, so size the pool for the block and restore the caller's afterwards.
         previous = torch.get_num_threads()
@@ -144,6 +155,8 @@ def _dask_client(scheduler, n_jobs, threads):
 
 def release_memory():
     """Free what a finished or failed fit left behind: Python garbage and torch's CUDA cache."""
+    import torch
+
     gc.collect()
     if torch.cuda.is_available():
         torch.cuda.empty_cache()
@@ -197,6 +210,8 @@ def gpus_by_free_memory(indices=None):
 
     Querying a GPU creates a CUDA context on it in this process.
     """
+    import torch
+
     if indices is None:
         indices = range(torch.cuda.device_count())
     return sorted(indices, key=lambda i: -torch.cuda.mem_get_info(i)[0])
@@ -220,6 +235,8 @@ def claim_gpu(trials_per_gpu=None, index=None, lock_dir=None):
     -------
     GPUClaim
     """
+    import torch
+
     n_gpus = torch.cuda.device_count()
     if n_gpus == 0:
         raise RuntimeError("claim_gpu needs CUDA, and torch sees no GPU on this machine.")
