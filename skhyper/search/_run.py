@@ -84,7 +84,8 @@ class StagedRun:
         self.schedule, self.fingerprint = schedule, fingerprint
         self.order, self.score_of = order, score_of
         self.candidates = []
-        self.records = []  # one plain dict per unit, in evaluation order
+        self._records = []  # (evaluation, candidate, fold, record) per unit
+        self._evaluation = 0
         n_jobs = effective_n_jobs(search.n_jobs)
         # one torch thread pool per worker, sized so workers do not oversubscribe the cores
         self.n_threads = None if n_jobs == 1 else max(1, cpu_count() // n_jobs)
@@ -98,6 +99,7 @@ class StagedRun:
     def evaluate(self, targets, rung, stage):
         """Train each ``(candidate, target_epochs)`` on every fold up to rung ``rung``."""
         search, store = self.search, self.search.store
+        self._evaluation += 1
         tasks = []
         for cand, target in targets:
             for fold, (train, test) in enumerate(self.splits):
@@ -142,7 +144,7 @@ class StagedRun:
 
     def _apply(self, cand, fold, model, record):
         """Take a finished (trained or loaded) unit into the candidate's state."""
-        self.records.append(record)
+        self._records.append((self._evaluation, cand.index, fold, record))
         cand.models[fold] = model
         cand.fold_epochs[fold] += len(record["history"])
         cand.scores[fold] = dict(record["scores"])
@@ -155,6 +157,12 @@ class StagedRun:
             self._log(f"candidate {cand.index} failed: {record['error']}")
         if cand.status == "failed":
             cand.models = [None] * len(cand.models)
+
+    @property
+    def records(self):
+        """One plain dict per unit, ordered by evaluation, candidate and fold (the same order
+        whether units were trained, run in parallel or loaded from a store)."""
+        return [entry[-1] for entry in sorted(self._records, key=lambda e: e[:3])]
 
     # --- exploration ----------------------------------------------------------------------
 
