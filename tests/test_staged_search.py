@@ -183,7 +183,8 @@ def test_lstm_history_has_losses_and_refit_uses_the_cv_epochs(tiny_sine, tiny_ls
     ).fit(tiny_sine.X, tiny_sine.y)
     history = pd.DataFrame(search.history_)
     assert history.train_loss.notna().all() and history.valid_loss.notna().all()
-    assert search.best_estimator_.n_epochs_ == search.cv_results_["epochs"][search.best_index_]
+    epochs = search.cv_results_["epochs"][search.best_index_]
+    assert search.best_estimator_.n_epochs_ == epochs == search.best_estimator_.max_epochs
     assert search.predict(tiny_sine.X_test).shape == tiny_sine.y_test.shape
 
 

@@ -15,7 +15,7 @@ from sklearn.utils.validation import _check_method_params
 
 from .._validation import check_number
 from ._candidates import parse_steps
-from ._epochs import check_trainable, train_epochs
+from ._epochs import check_trainable, is_skorch_net, train_epochs
 from ._run import EXTENDED, StagedRun
 from ._schedule import rung_epochs
 from ._units import refit_seed, seed_torch
@@ -112,7 +112,8 @@ class StagedHalvingSearchCV(BaseSearchCV):
     best_estimator_, best_score_, best_params_, best_index_, scorer_, multimetric_,
     refit_time_, n_splits_
         As in GridSearchCV. ``best_estimator_`` is trained on all data for
-        ``cv_results_["epochs"][best_index_]`` epochs.
+        ``cv_results_["epochs"][best_index_]`` epochs (a skorch net's ``max_epochs`` is set to
+        that number). ``best_params_`` holds the searched parameters only, not the epochs.
     n_epochs_total_ : int
         Epochs trained in cross-validation, summed over candidates and folds (the refit is not
         counted; units loaded from a store count as when they were trained).
@@ -368,6 +369,9 @@ class StagedHalvingSearchCV(BaseSearchCV):
         """Train the best candidate on all data for as many epochs as its CV evaluation."""
         epochs = int(self.cv_results_["epochs"][self.best_index_])
         estimator = clone(base_estimator).set_params(**clone(self.best_params_, safe=False))
+        if is_skorch_net(estimator):
+            # get_params() of the refit net then tells how long it was trained
+            estimator.set_params(max_epochs=epochs)
         start = time.perf_counter()
         seed_torch(refit_seed(self.random_state))
         train_epochs(estimator, X, y, epochs, classes, **fit_params)
