@@ -1,0 +1,45 @@
+"""Shared plumbing of the plot_* functions: axes creation and labels."""
+
+import textwrap
+
+import matplotlib.pyplot as plt
+
+from .._results import param_names
+from .._values import format_value
+
+BEST_COLOR = "tab:red"
+POINT_COLOR = "tab:blue"
+MUTED_COLOR = "0.7"
+
+
+def get_axes(ax, figsize=(6.4, 4.8)):
+    """``ax`` itself, or the Axes of a new Figure (never shown: the caller saves or shows it)."""
+    if ax is not None:
+        return ax
+    _, ax = plt.subplots(figsize=figsize, layout="constrained")
+    return ax
+
+
+def score_label(frame, metric):
+    """Axis label of the mean test score, naming the scoring."""
+    name = frame.attrs.get("scoring", metric) if metric == "score" else metric
+    return f"mean CV {name}"
+
+
+def varying_params(frame):
+    """Parameters that take more than one value among the candidates."""
+    return [name for name in param_names(frame)
+            if frame[f"param_{name}"].map(format_value).nunique() > 1]
+
+
+def candidate_label(row, names, width=40):
+    """``#id: name=value, ...`` over the varying parameters, wrapped to ``width``."""
+    text = ", ".join(f"{name}={format_value(row[f'param_{name}'])}" for name in names)
+    return "\n".join(textwrap.wrap(f"#{int(row['candidate'])}: {text}", width)) or \
+        f"#{int(row['candidate'])}"
+
+
+def ok_rows(frame, metric):
+    """Completed candidates with a finite score."""
+    ok = frame[frame["status"] == "ok"]
+    return ok[ok[f"mean_test_{metric}"].astype(float).notna()]
