@@ -1,5 +1,7 @@
 """Per-epoch learning curves as one tidy table, from a staged search or a fitted net."""
 
+import sys
+
 import numpy as np
 import pandas as pd
 
@@ -8,8 +10,9 @@ COLUMNS = ["candidate", "stage", "rung", "fold", "epoch", "train_loss", "valid_l
 
 def _is_net(obj):
     """A fitted skorch net (skhyper's nets are skorch nets)."""
-    from skorch import NeuralNet  # skorch is a hard dependency; imported here to keep it cheap
-    return isinstance(obj, NeuralNet) and getattr(obj, "initialized_", False)
+    skorch = sys.modules.get("skorch")  # not imported means no net exists: skip the slow import
+    return skorch is not None and isinstance(obj, skorch.NeuralNet) and \
+        getattr(obj, "initialized_", False)
 
 
 def _net_records(net, candidate, stage):

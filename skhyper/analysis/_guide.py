@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ._results import best_row, param_names, resolve
+from ._results import best_row, param_names, resolve, scored
 from ._values import format_value, is_numeric, levels
 
 # |Spearman rho| from which a numeric parameter is said to have a direction.
@@ -49,16 +49,17 @@ def parameter_guide(search_or_cv_results, *, metric=None):
     -------
     pandas.DataFrame
         One row per searched parameter, most sensitive first: ``parameter``, ``best_value``
-        (the best candidate's value), ``best_level`` (the value, or value range, whose
+        (the best candidate's value), ``best_on_average`` (the value, or value range, whose
         candidates scored best on average), ``n_values`` (distinct values tried),
         ``sensitivity`` (spread between the best and worst average score over the values:
         how much getting it wrong costs, in score units), ``direction`` ("higher is better",
         "lower is better", "best in the middle, around ...", "no clear trend", or the best
         choice for a categorical parameter) and ``note`` (e.g. extend the range when the best
-        is on its edge). Only completed candidates count.
+        is on its edge). Completed and pruned candidates count, each with the score
+        at the budget it reached.
     """
     frame, metric = resolve(search_or_cv_results, metric)
-    ok = frame[frame["status"] == "ok"]
+    ok = scored(frame)
     best = best_row(frame)
     score = ok[f"mean_test_{metric}"].astype(float)
     rows = []
@@ -69,7 +70,7 @@ def parameter_guide(search_or_cv_results, *, metric=None):
         names = [n for n in names if n in group_means.index]
         best_value = best[f"param_{name}"]
         row = dict(parameter=name, best_value=format_value(best_value),
-                   best_level=group_means.idxmax() if len(group_means) else "n/a",
+                   best_on_average=group_means.idxmax() if len(group_means) else "n/a",
                    n_values=int(column.map(format_value).nunique()),
                    sensitivity=float(group_means.max() - group_means.min())
                    if len(group_means) else 0.0)
@@ -83,7 +84,7 @@ def parameter_guide(search_or_cv_results, *, metric=None):
         else:
             row.update(direction=f"best choice: {group_means.idxmax()}", note="")
         rows.append(row)
-    columns = ["parameter", "best_value", "best_level", "n_values", "sensitivity",
+    columns = ["parameter", "best_value", "best_on_average", "n_values", "sensitivity",
                "direction", "note"]
     guide = pd.DataFrame(rows, columns=columns)
     return guide.sort_values("sensitivity", ascending=False, ignore_index=True)

@@ -6,7 +6,7 @@ import pandas as pd
 from sklearn.ensemble import RandomForestRegressor
 from sklearn.inspection import permutation_importance
 
-from ._results import param_names, resolve
+from ._results import param_names, resolve, scored
 from ._values import encode
 
 # Below this many completed candidates the forest, and so the importances, are unreliable.
@@ -17,7 +17,7 @@ def parameter_importance(search_or_cv_results, *, metric=None, n_repeats=10, ran
     """How much each parameter explains the mean test score, with uncertainty.
 
     A :class:`~sklearn.ensemble.RandomForestRegressor` learns mean test score from the parameter
-    values of the completed candidates (categories as integer codes, NaN where a parameter did
+    values of the scored candidates (completed and pruned) (categories as integer codes, NaN where a parameter did
     not apply); :func:`sklearn.inspection.permutation_importance` then shuffles each parameter
     ``n_repeats`` times and measures the drop in the forest's R^2 on the results. Parameters
     that never varied are left out.
@@ -38,19 +38,19 @@ def parameter_importance(search_or_cv_results, *, metric=None, n_repeats=10, ran
     Warns
     -----
     UserWarning
-        With fewer than 10 completed candidates.
+        With fewer than 10 scored candidates.
     """
     frame, metric = resolve(search_or_cv_results, metric)
-    ok = frame[frame["status"] == "ok"]
+    ok = scored(frame)
     X = pd.DataFrame({name: encode(ok[f"param_{name}"]) for name in param_names(frame)})
     X = X.loc[:, X.nunique(dropna=False) > 1]
     columns = ["parameter", "importance", "importance_std"]
     if len(ok) < 3 or X.shape[1] == 0:
-        raise ValueError(f"Parameter importance needs at least 3 completed candidates and a "
+        raise ValueError(f"Parameter importance needs at least 3 scored candidates and a "
                          f"parameter that varies; got {len(ok)} candidate(s) and "
                          f"{X.shape[1]} varying parameter(s).")
     if len(ok) < MIN_RESULTS:
-        warnings.warn(f"Only {len(ok)} completed candidates (fewer than {MIN_RESULTS}): the "
+        warnings.warn(f"Only {len(ok)} scored candidates (fewer than {MIN_RESULTS}): the "
                       "parameter importances are rough estimates.", UserWarning, stacklevel=2)
     y = ok[f"mean_test_{metric}"].to_numpy(float)
     forest = RandomForestRegressor(n_estimators=100, min_samples_leaf=1,

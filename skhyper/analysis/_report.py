@@ -17,7 +17,7 @@ from ._curves import learning_curves
 from ._guide import parameter_guide
 from ._importance import parameter_importance
 from ._pareto import pareto_front
-from ._results import best_row, results_frame, summary_statistics
+from ._results import best_row, results_frame, scored, summary_statistics
 from ._stats import compare_to_best, significance_statement
 from ._values import format_value
 from .plots import (
@@ -31,6 +31,7 @@ from .plots import (
     plot_top_candidates,
 )
 from .plots._common import varying_params
+from .plots._param_importance import draw_importance
 
 _CSS = """
 body { font-family: system-ui, sans-serif; max-width: 1100px; margin: 2em auto; color: #222;
@@ -105,8 +106,9 @@ def _html_table(table):
 # --- content --------------------------------------------------------------------------------
 
 def _top_table(frame, metric, top):
-    rows = frame[frame["status"] == "ok"].sort_values(["rank", "candidate"]).head(top)
-    columns = ["rank", "candidate"] + [c for c in ("stage", "epochs", "iter") if c in rows]
+    rows = scored(frame).sort_values(["rank", "candidate"]).head(top)
+    columns = ["rank", "candidate", "status"] + [c for c in ("stage", "rung", "epochs", "iter")
+                                                 if c in rows]
     table = rows[columns].copy()
     table["mean score"] = rows[f"mean_test_{metric}"]
     table["std"] = rows[f"std_test_{metric}"]
@@ -117,7 +119,7 @@ def _top_table(frame, metric, top):
 
 
 def _failures_table(frame):
-    failed = frame[frame["status"] != "ok"]
+    failed = frame[frame["status"] == "failed"]
     table = failed[["candidate", "status", "error"]].copy()
     table["params"] = failed["params"].map(
         lambda p: ", ".join(f"{k}={format_value(v)}" for k, v in p.items()))
@@ -152,7 +154,7 @@ def _has_curves(obj):
         return False
 
 
-def _figures(obj, frame, fig_dir):
+def _figures(obj, frame, importance, fig_dir):
     """Render every figure that applies; returns ({name: path}, {name: why skipped})."""
     written, skipped = {}, {}
     makers = {
@@ -161,7 +163,8 @@ def _figures(obj, frame, fig_dir):
         "param_heatmap": lambda: plot_param_heatmap(frame),
         "score_distribution": lambda: plot_score_distribution(frame),
         "fit_time": lambda: plot_fit_time(frame),
-        "param_importance": lambda: plot_param_importance(frame),
+        "param_importance": lambda: draw_importance(importance) if len(importance) else
+        plot_param_importance(frame),
         "pareto_front": lambda: plot_pareto_front(frame),
     }
     if _has_curves(obj):
@@ -178,7 +181,7 @@ def _figures(obj, frame, fig_dir):
             continue
         figure = drawn if isinstance(drawn, plt.Figure) else drawn.figure
         path = fig_dir / f"{name}.png"
-        figure.savefig(path, dpi=110, bbox_inches="tight")
+        figure.savefig(path, dpi=110)  # the figures use constrained layout: nothing is cut
         plt.close(figure)
         written[name] = path
     return written, skipped
@@ -241,7 +244,7 @@ def write_report(search_or_cv_results, out_dir, *, model=None, dataset=None, met
     pareto, objectives = _pareto_table(frame)
     failures = _failures_table(frame)
     top_table = _top_table(frame, metric, top)
-    figures, skipped = _figures(search_or_cv_results, frame, fig_dir)
+    figures, skipped = _figures(search_or_cv_results, frame, importance, fig_dir)
 
     config = {"params": _plain_params(best_params), "best_score":
               float(best[f"mean_test_{metric}"]), "scoring": frame.attrs["scoring"]}
@@ -292,7 +295,7 @@ def write_report(search_or_cv_results, out_dir, *, model=None, dataset=None, met
                        "value": [format_value(v) for v in best_params.values()]})),
         ("Is the best really best?", [statement], comparison),
         (f"Top {len(top_table)} candidates", [], top_table),
-        ("Summary statistics (completed candidates)", [], stats),
+        ("Summary statistics (scored candidates: completed and pruned)", [], stats),
         ("Hyperparameter guide (observed effects)",
          ["Sensitivity: spread of the average score over the values tried (what a wrong choice "
           "costs). Direction: how the score moves as the value grows."], guide),
@@ -302,8 +305,9 @@ def write_report(search_or_cv_results, out_dir, *, model=None, dataset=None, met
          + ([importance_note] if importance_note else []), importance),
         ("Pareto front", [f"Objectives: {objectives}. No candidate off the front is at least "
                           "as good on every objective."], pareto),
-        ("Failures", [f"{len(failures)} candidate(s) failed or were pruned."
-                      if len(failures) else "No candidate failed."], failures),
+        ("Failures", [f"{len(failures)} candidate(s) failed."
+                      if len(failures) else "No candidate failed."],
+         failures if len(failures) else None),
     ]
     paths["markdown"].write_text(_markdown(title, sections, figures, skipped, out))
     paths["html"].write_text(_html(title, sections, figures, skipped))

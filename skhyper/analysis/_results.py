@@ -16,6 +16,9 @@ import pandas as pd
 # Columns describing how far a candidate got; kept in front of the parameters when present.
 BUDGET_COLUMNS = ("stage", "rung", "epochs", "iter", "n_resources")
 STATUSES = ("ok", "failed", "pruned")
+# Candidates with a score: "pruned" ones were stopped early by the search and scored at the
+# smaller budget they reached.
+SCORED = ("ok", "pruned")
 # What we can say about a failure when the search itself kept no message.
 UNRECORDED_ERROR = ("not recorded: this search only warns about failed fits (FitFailedWarning); "
                     "rerun the candidate with error_score='raise' to see it")
@@ -180,6 +183,9 @@ def _build(obj, metric):
                               else str(e) for e in errors])
     if "iter" in frame.columns:
         frame = _last_iteration_only(frame)
+        if "status" not in cv:  # halving: dropped before the last iteration means pruned
+            early = (frame["iter"] < frame["iter"].max()) & (frame["status"] == "ok")
+            frame.loc[early, "status"] = "pruned"
 
     frame.attrs.update(
         metrics=metrics, scoring=_scoring_label(obj, metric), search=type(obj).__name__
@@ -192,19 +198,18 @@ def _build(obj, metric):
 
 
 def _rank(frame, metric, source_rank=False):
-    """Add ``rank`` (1 = best) on ``metric``; failed candidates rank last.
+    """Add ``rank`` (1 = best) on ``metric``: completed candidates first, then pruned ones,
+    then failed ones.
 
-    The search's own ranking is kept where it has one (a halving search ranks later iterations
-    first), renumbered over the rows kept."""
+    Within each group the search's own ranking is kept where it has one (a halving search
+    ranks later iterations first), renumbered over the rows kept; otherwise the mean score."""
     frame = frame.copy()
     score = frame[f"mean_test_{metric}"].astype(float)
-    ok = frame["status"].eq("ok") & np.isfinite(score)
-    if source_rank:
-        order = frame[f"rank_test_{metric}"].astype(float)
-    else:
-        order = -score
-    order = order.where(ok, np.inf)
-    rank = order.rank(method="min").astype(int)
+    group = frame["status"].map({"ok": 0, "pruned": 1}).fillna(2)
+    group = group.where(np.isfinite(score), 2)
+    value = frame[f"rank_test_{metric}"].astype(float) if source_rank else -score
+    value = value.where(group < 2, 0.0).rank(method="dense")
+    rank = (group * (len(frame) + 1) + value).rank(method="min").astype(int)
     if "rank" in frame:
         frame["rank"] = rank
     else:
@@ -212,10 +217,17 @@ def _rank(frame, metric, source_rank=False):
     frame.attrs["metric"] = metric
     # The search's own pick (best_index_) stands for the metric it refit on; otherwise rank 1.
     if frame.attrs.get("best_metric") != metric:
-        best = frame.loc[ok].sort_values(["rank", "candidate"])["candidate"]
+        best = frame.loc[group == 0].sort_values(["rank", "candidate"])["candidate"]
         frame.attrs["best"] = int(best.iloc[0]) if len(best) else None
         frame.attrs["best_metric"] = metric
     return frame
+
+
+def scored(frame, metric=None):
+    """The candidates with a finite score on ``metric``: completed and pruned ones."""
+    metric = metric or frame.attrs["metric"]
+    rows = frame[frame["status"].isin(SCORED)]
+    return rows[np.isfinite(rows[f"mean_test_{metric}"].astype(float))]
 
 
 def param_names(frame):
@@ -236,8 +248,9 @@ def best_row(frame):
 
 
 def summary_statistics(search_or_cv_results, *, metric=None):
-    """Mean, std, min, max and median over the completed candidates of each metric's mean
-    test score and of the mean fit and score times, plus the candidate counts per status.
+    """Mean, std, min, max and median over the scored candidates (completed and pruned) of
+    each metric's mean test score and of the mean fit and score times, plus the candidate
+    counts per status.
 
     Returns
     -------
@@ -247,7 +260,7 @@ def summary_statistics(search_or_cv_results, *, metric=None):
         status to the number of candidates.
     """
     frame = results_frame(search_or_cv_results, metric=metric)
-    ok = frame[frame["status"] == "ok"]
+    ok = scored(frame)
     columns = [f"mean_test_{m}" for m in frame.attrs["metrics"]]
     columns += [c for c in ("mean_fit_time", "mean_score_time") if c in frame]
     stats = ok[columns].astype(float).agg(["count", "mean", "std", "min", "max", "median"]).T

@@ -72,10 +72,10 @@ def _split_columns(frame, metric):
 
 
 def _comparable(frame, best):
-    """Candidates scored on the same splits as the best: a halving search's same iteration,
-    a staged search's same stage."""
+    """Completed candidates scored like the best: a halving search's same iteration, a staged
+    search's same stage and rung."""
     ok = frame[frame["status"] == "ok"]
-    for col in ("iter", "stage"):
+    for col in ("iter", "stage", "rung"):
         if col in ok:
             ok = ok[ok[col] == best[col]]
     return ok
@@ -83,7 +83,11 @@ def _comparable(frame, best):
 
 def compare_to_best(search_or_cv_results, *, top=5, metric=None, n_train=None, n_test=None,
                     alpha=ALPHA):
-    """Compare the best candidate with each of the next ``top - 1`` by the corrected t-test.
+    """Compare the selected candidate with each of the next ``top - 1`` by the corrected t-test.
+
+    The selected candidate is the one the search picked (``best_index_``) when known, else
+    rank 1. Only candidates scored on the same splits are compared (for a halving search, those
+    of its last iteration; for a staged search, those of the same stage).
 
     Parameters
     ----------
@@ -132,24 +136,28 @@ def compare_to_best(search_or_cv_results, *, top=5, metric=None, n_train=None, n
 def significance_statement(comparison):
     """Plain-language verdict on the output of :func:`compare_to_best`."""
     if comparison.empty:
-        return ("Only one candidate completed on the best's splits: there is no runner-up to "
-                "compare with.")
+        return ("Only one candidate completed on the selected candidate's splits: there is no "
+                "runner-up to compare with.")
     alpha = comparison.attrs["alpha"]
     best = comparison.attrs["best"]
     runner = comparison.iloc[0]
-    p = runner["p_value"]
-    head = (f"Best candidate #{best} vs runner-up #{int(runner['candidate'])} "
-            f"(corrected resampled t-test, Nadeau & Bengio 2003, {int(runner['n_splits'])} "
-            f"splits): difference {runner['difference']:.4g}, ")
+    other = int(runner["candidate"])
+    p, diff = runner["p_value"], runner["difference"]
+    head = (f"Selected candidate #{best} vs runner-up #{other} (corrected resampled t-test, "
+            f"Nadeau & Bengio 2003, {int(runner['n_splits'])} splits): mean score difference "
+            f"{diff:+.4g}, ")
     if not np.isfinite(p):
         return head + "p-value undefined (fewer than two shared splits): no conclusion."
     if p >= alpha:
-        verdict = (f"p = {p:.3g} >= {alpha}: the best and the runner-up are statistically "
-                   f"indistinguishable; prefer the simpler or cheaper of them.")
+        verdict = (f"p = {p:.3g} >= {alpha}: the two are statistically indistinguishable; "
+                   f"prefer the simpler or cheaper of them.")
+    elif diff > 0:
+        verdict = f"p = {p:.3g} < {alpha}: the selected candidate is significantly better."
     else:
-        verdict = f"p = {p:.3g} < {alpha}: the best is significantly better than the runner-up."
-    tied = comparison[~comparison["distinguishable"]]
+        verdict = (f"p = {p:.3g} < {alpha}: #{other} scores significantly higher than the "
+                   "selected candidate (its selection rule traded score for something else).")
     if len(comparison) > 1:
-        verdict += (f" {len(tied)} of the {len(comparison)} runners-up compared are "
-                    f"indistinguishable from the best at alpha = {alpha}.")
+        tied = int((~comparison["distinguishable"]).sum())
+        verdict += (f" {tied} of the {len(comparison)} next-ranked candidates compared are "
+                    f"statistically indistinguishable from the selected one at alpha = {alpha}.")
     return head + verdict

@@ -42,10 +42,10 @@ def as_labels(series):
     return series.map(format_value)
 
 
-def levels(series):
-    """Group keys for a parameter: its values (as labels) or, for a numeric parameter with many
-    distinct values, quantile bins; returns (keys, ordered list of level names)."""
-    if is_numeric(series) and series.nunique() > MAX_LEVELS:
+def levels(series, max_levels=MAX_LEVELS):
+    """Group keys for a parameter: its values (as labels) or, for a numeric parameter with more
+    than ``max_levels`` distinct values, quantile bins; returns (keys, ordered level names)."""
+    if is_numeric(series) and series.nunique() > max_levels:
         values = series.astype(float)
         edges = np.unique(np.nanquantile(np.log(values) if is_log_spaced(series) else values,
                                          np.linspace(0, 1, 5)))

@@ -43,3 +43,14 @@ def ok_rows(frame, metric):
     """Completed candidates with a finite score."""
     ok = frame[frame["status"] == "ok"]
     return ok[ok[f"mean_test_{metric}"].astype(float).notna()]
+
+
+def point_colors(rows):
+    """Completed candidates in colour, pruned ones (scored at a smaller budget) in grey."""
+    return [POINT_COLOR if s == "ok" else MUTED_COLOR for s in rows["status"]]
+
+
+def pruned_legend(ax, rows):
+    """A legend entry for the grey points when there are pruned candidates."""
+    if (rows["status"] == "pruned").any():
+        ax.scatter([], [], s=18, color=MUTED_COLOR, label="pruned (smaller budget)")

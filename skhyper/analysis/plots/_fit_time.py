@@ -2,12 +2,13 @@
 
 import numpy as np
 
-from .._results import best_row, resolve
-from ._common import BEST_COLOR, POINT_COLOR, get_axes, ok_rows, score_label
+from .._results import best_row, resolve, scored
+from ._common import BEST_COLOR, POINT_COLOR, get_axes, point_colors, pruned_legend, \
+    score_label
 
 
 def plot_fit_time(search_or_cv_results, *, metric=None, ax=None):
-    """Scatter of each completed candidate's mean fit time (x, per split) against its mean
+    """Scatter of each scored candidate's mean fit time (x, per split) against its mean
     test score (y), with the score's spread over the splits as error bars; the selected candidate
     is a red star. The time axis is logarithmic when the times span a factor of 10 or more.
 
@@ -22,11 +23,14 @@ def plot_fit_time(search_or_cv_results, *, metric=None, ax=None):
     matplotlib.axes.Axes
     """
     frame, metric = resolve(search_or_cv_results, metric)
-    ok = ok_rows(frame, metric)
+    ok = scored(frame, metric)
     ax = get_axes(ax)
     time = ok["mean_fit_time"].to_numpy(float)
-    ax.errorbar(time, ok[f"mean_test_{metric}"], yerr=ok[f"std_test_{metric}"], fmt="o", ms=4,
-                color=POINT_COLOR, alpha=0.7, ecolor="0.8", label="candidate (± std over splits)")
+    ax.errorbar(time, ok[f"mean_test_{metric}"], yerr=ok[f"std_test_{metric}"], fmt="none",
+                ecolor="0.85", zorder=1)
+    ax.scatter(time, ok[f"mean_test_{metric}"], s=20, color=point_colors(ok), zorder=2)
+    ax.scatter([], [], s=20, color=POINT_COLOR, label="candidate (± std over splits)")
+    pruned_legend(ax, ok)
     if len(ok):
         best = best_row(frame)
         ax.scatter([best["mean_fit_time"]], [best[f"mean_test_{metric}"]], marker="*", s=180,

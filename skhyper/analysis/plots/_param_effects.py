@@ -5,13 +5,13 @@ import math
 import matplotlib.pyplot as plt
 import numpy as np
 
-from .._results import best_row, param_names, resolve
+from .._results import best_row, param_names, resolve, scored
 from .._values import MAX_LEVELS, format_value, is_log_spaced, is_numeric, levels
-from ._common import BEST_COLOR, POINT_COLOR, ok_rows, score_label, varying_params
+from ._common import BEST_COLOR, POINT_COLOR, point_colors, pruned_legend, score_label, varying_params
 
 
-def _numeric(ax, values, scores, series):
-    ax.scatter(values, scores, s=18, color=POINT_COLOR, alpha=0.7, label="candidate")
+def _numeric(ax, values, scores, series, colors):
+    ax.scatter(values, scores, s=18, color=colors, alpha=0.7)
     if series.nunique() <= MAX_LEVELS:
         means = scores.groupby(values).mean().sort_index()
         ax.plot(means.index, means.to_numpy(), color="0.3", lw=1, marker="_", ms=12,
@@ -20,14 +20,15 @@ def _numeric(ax, values, scores, series):
         ax.set_xscale("log")
 
 
-def _categorical(ax, keys, scores, names):
+def _categorical(ax, keys, scores, names, colors):
     groups = [scores[keys == name].to_numpy() for name in names]
     ax.boxplot(groups, positions=range(len(names)), widths=0.5, showfliers=False,
                medianprops={"color": "0.3"})
     rng = np.random.default_rng(0)  # fixed jitter: the same figure every time
-    for i, group in enumerate(groups):
-        ax.scatter(i + rng.uniform(-0.12, 0.12, len(group)), group, s=18, color=POINT_COLOR,
-                   alpha=0.7, zorder=3)
+    for i, name in enumerate(names):
+        member = (keys == name).to_numpy()
+        ax.scatter(i + rng.uniform(-0.12, 0.12, member.sum()), scores[member], s=18,
+                   color=np.asarray(colors, dtype=object)[member].tolist(), alpha=0.7, zorder=3)
     ax.set_xticks(range(len(names)), names, rotation=30 if len(names) > 4 else 0,
                   ha="right" if len(names) > 4 else "center")
 
@@ -37,8 +38,8 @@ def plot_param_effects(search_or_cv_results, params=None, *, metric=None, ax=Non
 
     Numeric parameters are scattered (log axis when positive values span a factor of 10 or more,
     with the mean per value joined when there are few values); categorical ones (strings,
-    None, booleans) are box plots with the candidates as jittered points. The selected
-    candidate is a red star.
+    None, booleans) are box plots with the candidates as jittered points. Pruned candidates
+    (scored at a smaller budget) are grey. The selected candidate is a red star.
 
     Parameters
     ----------
@@ -75,18 +76,20 @@ def plot_param_effects(search_or_cv_results, params=None, *, metric=None, ax=Non
         if len(axes) != len(names):
             raise ValueError(f"ax holds {len(axes)} Axes for {len(names)} parameter(s).")
         fig = axes[0].figure
-    ok = ok_rows(frame, metric)
+    ok = scored(frame, metric)
+    colors = point_colors(ok)
     scores = ok[f"mean_test_{metric}"].astype(float)
     best = best_row(frame)
     for name, axis in zip(names, axes):
         series = ok[f"param_{name}"]
         present = series.notna() if is_numeric(series) else series.index == series.index
         if is_numeric(series):
-            _numeric(axis, series[present].astype(float), scores[present], series[present])
+            _numeric(axis, series[present].astype(float), scores[present], series[present],
+                     [c for c, keep in zip(colors, present) if keep])
             best_x = best[f"param_{name}"]
         else:
             keys, level_names = levels(series)
-            _categorical(axis, keys, scores, level_names)
+            _categorical(axis, keys, scores, level_names, colors)
             label = format_value(best[f"param_{name}"])
             best_x = level_names.index(label) if label in level_names else None
         if best_x is not None and best["status"] == "ok":
@@ -97,6 +100,8 @@ def plot_param_effects(search_or_cv_results, params=None, *, metric=None, ax=Non
     for axis in axes[:len(names)]:
         if ax is not None or axis.get_subplotspec().is_first_col():
             axis.set_ylabel(score_label(frame, metric))
+    axes[0].scatter([], [], s=18, color=POINT_COLOR, label="completed")
+    pruned_legend(axes[0], ok)
     axes[0].legend(fontsize=8, loc="best")
     if ax is None:
         fig.suptitle("Mean test score against each parameter")

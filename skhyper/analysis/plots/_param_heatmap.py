@@ -3,12 +3,14 @@
 import numpy as np
 
 from .._guide import parameter_guide
-from .._results import param_names, resolve
+from .._results import param_names, resolve, scored
 from ..._validation import check_choice
 from .._values import levels
-from ._common import get_axes, ok_rows, score_label
+from ._common import get_axes, score_label
 
 AGGREGATES = ("max", "mean", "median")
+# More distinct values than this on an axis are grouped into ranges, so cells hold candidates.
+HEATMAP_LEVELS = 5
 
 
 def plot_param_heatmap(search_or_cv_results, x=None, y=None, *, agg="max", metric=None,
@@ -17,8 +19,8 @@ def plot_param_heatmap(search_or_cv_results, x=None, y=None, *, agg="max", metri
 
     Each cell aggregates the candidates with that pair of values over every other parameter
     (``agg="max"``: the best that pair reached; ``"mean"`` or ``"median"``: its typical score).
-    Numeric parameters with many distinct values (random or Bayesian search) are grouped into
-    quantile ranges. Cells no candidate reached are left blank; each cell shows its value and
+    Numeric parameters with more than 5 distinct values (random or Bayesian search) are
+    grouped into quantile ranges. Cells no candidate reached are left blank; each cell shows its value and
     the number of candidates it aggregates.
 
     Parameters
@@ -49,9 +51,9 @@ def plot_param_heatmap(search_or_cv_results, x=None, y=None, *, agg="max", metri
         if name not in param_names(frame):
             raise ValueError(f"Invalid parameter {name!r} for the heatmap; need two varying "
                              f"parameters among: {', '.join(param_names(frame))}.")
-    ok = ok_rows(frame, metric)
-    x_keys, x_names = levels(ok[f"param_{x}"])
-    y_keys, y_names = levels(ok[f"param_{y}"])
+    ok = scored(frame, metric)
+    x_keys, x_names = levels(ok[f"param_{x}"], HEATMAP_LEVELS)
+    y_keys, y_names = levels(ok[f"param_{y}"], HEATMAP_LEVELS)
     score = ok[f"mean_test_{metric}"].astype(float)
     grouped = score.groupby([y_keys.rename("y"), x_keys.rename("x")])
     table = grouped.agg(agg).unstack("x").reindex(index=y_names, columns=x_names)

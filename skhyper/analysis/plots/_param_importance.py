@@ -29,6 +29,11 @@ def plot_param_importance(search_or_cv_results, *, metric=None, n_repeats=10, ra
     """
     table = parameter_importance(search_or_cv_results, metric=metric, n_repeats=n_repeats,
                                  random_state=random_state)
+    return draw_importance(table, ax)
+
+
+def draw_importance(table, ax=None):
+    """Draw a :func:`~skhyper.analysis.parameter_importance` table."""
     ax = get_axes(ax, figsize=(6.4, 1.5 + 0.45 * len(table)))
     y = range(len(table))[::-1]
     ax.barh(list(y), table["importance"], xerr=table["importance_std"], color=POINT_COLOR,

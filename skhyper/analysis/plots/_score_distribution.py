@@ -2,13 +2,13 @@
 
 import numpy as np
 
-from .._results import best_row, resolve
-from ._common import BEST_COLOR, POINT_COLOR, get_axes, ok_rows, score_label
+from .._results import best_row, resolve, scored
+from ._common import BEST_COLOR, POINT_COLOR, get_axes, score_label
 
 
 def plot_score_distribution(search_or_cv_results, *, metric=None, bins="auto", ax=None):
-    """Histogram of the completed candidates' mean test scores, with the selected candidate's
-    score and the median marked; the title counts failed and pruned candidates.
+    """Histogram of the scored candidates' mean test scores (completed and pruned), with the
+    selected candidate's score and the median marked; the title counts pruned and failed ones.
 
     Parameters
     ----------
@@ -23,7 +23,8 @@ def plot_score_distribution(search_or_cv_results, *, metric=None, bins="auto", a
     matplotlib.axes.Axes
     """
     frame, metric = resolve(search_or_cv_results, metric)
-    scores = ok_rows(frame, metric)[f"mean_test_{metric}"].to_numpy(float)
+    rows = scored(frame, metric)
+    scores = rows[f"mean_test_{metric}"].to_numpy(float)
     ax = get_axes(ax)
     if scores.size:
         ax.hist(scores, bins=np.histogram_bin_edges(scores, bins=bins), color=POINT_COLOR,
@@ -34,9 +35,11 @@ def plot_score_distribution(search_or_cv_results, *, metric=None, bins="auto", a
         ax.axvline(best, color=BEST_COLOR, lw=2, label=f"selected {best:.4g}")
         ax.legend(fontsize=8)
     counts = frame["status"].value_counts()
-    others = ", ".join(f"{counts[s]} {s}" for s in ("failed", "pruned") if s in counts)
-    ax.set_title(f"Score distribution of {scores.size} completed candidates"
-                 + (f" ({others} not shown)" if others else ""))
+    pruned = counts.get("pruned", 0)
+    failed = counts.get("failed", 0)
+    ax.set_title(f"Score distribution of {scores.size} scored candidates"
+                 + (f"\n(incl. {pruned} pruned at a smaller budget)" if pruned else "")
+                 + (f"\n({failed} failed, not shown)" if failed else ""))
     ax.set_xlabel(score_label(frame, metric))
     ax.set_ylabel("number of candidates")
     return ax

@@ -2,15 +2,17 @@
 
 import numpy as np
 
-from .._results import resolve
-from ._common import BEST_COLOR, POINT_COLOR, candidate_label, get_axes, ok_rows, \
-    score_label, varying_params
+from .._results import resolve, scored
+from ._common import BEST_COLOR, candidate_label, get_axes, point_colors, score_label, \
+    varying_params
 
 
 def plot_top_candidates(search_or_cv_results, n=10, *, metric=None, ax=None):
     """Horizontal bars of the ``n`` best candidates' mean test score, best on top.
 
-    Error bars are the standard deviation over the CV splits; each bar is labelled with the
+    Candidates follow the search's ranking (pruned ones, scored at a smaller budget, in grey
+    after the completed ones). Error bars are the standard deviation over the CV splits; each
+    bar is labelled with the
     candidate's id and the parameters that vary in the search. Bars start at the left edge of
     the axis (not at zero) so that close scores stay distinguishable: read values off the axis.
 
@@ -27,7 +29,7 @@ def plot_top_candidates(search_or_cv_results, n=10, *, metric=None, ax=None):
     matplotlib.axes.Axes
     """
     frame, metric = resolve(search_or_cv_results, metric)
-    top = ok_rows(frame, metric).sort_values(["rank", "candidate"]).head(n)
+    top = scored(frame, metric).sort_values(["rank", "candidate"]).head(n)
     ax = get_axes(ax, figsize=(8, 1.2 + 0.45 * max(len(top), 1)))
     if top.empty:
         ax.text(0.5, 0.5, "no completed candidate", ha="center", va="center",
@@ -39,8 +41,8 @@ def plot_top_candidates(search_or_cv_results, n=10, *, metric=None, ax=None):
     span = max(np.ptp(np.r_[mean - std, mean + std]), np.abs(mean).max() * 1e-3, 1e-12)
     left = (mean - std).min() - 0.15 * span
     y = np.arange(len(top))[::-1]
-    colors = [BEST_COLOR if c == frame.attrs.get("best") else POINT_COLOR
-              for c in top["candidate"]]
+    colors = [BEST_COLOR if c == frame.attrs.get("best") else color
+              for c, color in zip(top["candidate"], point_colors(top))]
     ax.barh(y, mean - left, left=left, xerr=std, color=colors, alpha=0.8, capsize=3,
             error_kw={"ecolor": "0.2"})
     ax.set_yticks(y, [candidate_label(row, names) for _, row in top.iterrows()], fontsize=8)
@@ -48,5 +50,6 @@ def plot_top_candidates(search_or_cv_results, n=10, *, metric=None, ax=None):
     for yi, m, s in zip(y, mean, std):
         ax.text(m + s + 0.02 * span, yi, f"{m:.4g}", va="center", fontsize=8)
     ax.set_xlabel(f"{score_label(frame, metric)} (bars: ± std over splits)")
-    ax.set_title(f"Top {len(top)} candidates (red: selected)")
+    pruned = " grey: pruned," if (top["status"] == "pruned").any() else ""
+    ax.set_title(f"Top {len(top)} candidates (red: selected,{pruned} by the search's rank)")
     return ax
