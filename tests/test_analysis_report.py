@@ -4,7 +4,6 @@ import json
 import time
 import warnings
 
-import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd

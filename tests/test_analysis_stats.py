@@ -23,7 +23,6 @@ from skhyper.analysis import (
     parameter_guide,
     parameter_importance,
     pareto_front,
-    results_frame,
     significance_statement,
 )
 

@@ -16,9 +16,10 @@ MIN_RESULTS = 10
 def parameter_importance(search_or_cv_results, *, metric=None, n_repeats=10, random_state=0):
     """How much each parameter explains the mean test score, with uncertainty.
 
-    A :class:`~sklearn.ensemble.RandomForestRegressor` learns mean test score from the parameter
-    values of the scored candidates (completed and pruned) (categories as integer codes, NaN where a parameter did
-    not apply); :func:`sklearn.inspection.permutation_importance` then shuffles each parameter
+    A :class:`~sklearn.ensemble.RandomForestRegressor` learns the mean test score from the
+    parameter values of the scored candidates, completed and pruned (categories as integer
+    codes, NaN where a parameter did not apply);
+    :func:`sklearn.inspection.permutation_importance` then shuffles each parameter
     ``n_repeats`` times and measures the drop in the forest's R^2 on the results. Parameters
     that never varied are left out.
 

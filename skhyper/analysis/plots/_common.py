@@ -22,8 +22,11 @@ def get_axes(ax, figsize=(6.4, 4.8)):
 
 def score_label(frame, metric):
     """Axis label of the mean test score, naming the scoring."""
-    name = frame.attrs.get("scoring", metric) if metric == "score" else metric
-    return f"mean CV {name}"
+    scoring = frame.attrs.get("scoring", metric) if metric == frame.attrs.get("metric") \
+        else metric
+    if metric == "score" or scoring == metric:
+        return f"mean CV {scoring}"
+    return f"mean CV {metric} ({scoring})"
 
 
 def varying_params(frame):

@@ -1,16 +1,15 @@
 """Cost against benefit: mean fit time against mean test score."""
 
-import numpy as np
-
 from .._results import best_row, resolve, scored
 from ._common import BEST_COLOR, POINT_COLOR, get_axes, point_colors, pruned_legend, \
     score_label
 
 
 def plot_fit_time(search_or_cv_results, *, metric=None, ax=None):
-    """Scatter of each scored candidate's mean fit time (x, per split) against its mean
-    test score (y), with the score's spread over the splits as error bars; the selected candidate
-    is a red star. The time axis is logarithmic when the times span a factor of 10 or more.
+    """Scatter of each scored candidate's mean fit time (x, per split) against its mean test
+    score (y), with the score's spread over the splits as error bars; pruned candidates are
+    grey, the selected one a red star. The time axis is logarithmic when the times span a
+    factor of 10 or more.
 
     Parameters
     ----------

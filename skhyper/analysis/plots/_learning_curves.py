@@ -56,7 +56,8 @@ def plot_learning_curves(search_or_history, candidates=None, *, n=5, ax=None):
         rows = curves[curves["candidate"] == candidate]
         for _, stage_rows in rows.groupby("stage", sort=False):
             mean = stage_rows.groupby("epoch")[["train_loss", "valid_loss"]].mean()
-            ax.plot(mean.index, mean["train_loss"], ls="--", color=color, alpha=0.8)
+            ax.plot(mean.index, mean["train_loss"], ls="--", color=color, alpha=0.8, marker="x",
+                    ms=4)
             if mean["valid_loss"].notna().any():
                 ax.plot(mean.index, mean["valid_loss"], ls="-", color=color, marker=".")
         stages = ", ".join(str(s) for s in rows["stage"].unique())
@@ -72,6 +73,7 @@ def plot_learning_curves(search_or_history, candidates=None, *, n=5, ax=None):
     ax.set_ylabel("loss (mean over folds)")
     ax.set_title(f"Learning curves of {len(chosen)} candidate(s)")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.legend(handles=handles, fontsize=8, loc="best")
+    # Outside the axes: curves fill the plot area wherever they are.
+    ax.legend(handles=handles, fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     ax.grid(alpha=0.3)
     return ax

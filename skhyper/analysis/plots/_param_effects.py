@@ -7,7 +7,8 @@ import numpy as np
 
 from .._results import best_row, param_names, resolve, scored
 from .._values import MAX_LEVELS, format_value, is_log_spaced, is_numeric, levels
-from ._common import BEST_COLOR, POINT_COLOR, point_colors, pruned_legend, score_label, varying_params
+from ._common import BEST_COLOR, POINT_COLOR, point_colors, pruned_legend, score_label, \
+    varying_params
 
 
 def _numeric(ax, values, scores, series, colors):

@@ -20,8 +20,8 @@ def plot_param_heatmap(search_or_cv_results, x=None, y=None, *, agg="max", metri
     Each cell aggregates the candidates with that pair of values over every other parameter
     (``agg="max"``: the best that pair reached; ``"mean"`` or ``"median"``: its typical score).
     Numeric parameters with more than 5 distinct values (random or Bayesian search) are
-    grouped into quantile ranges. Cells no candidate reached are left blank; each cell shows its value and
-    the number of candidates it aggregates.
+    grouped into quantile ranges. Cells no candidate reached are left blank; each cell shows
+    its value and the number of candidates it aggregates.
 
     Parameters
     ----------

@@ -1,6 +1,7 @@
 """Distribution of the candidates' mean test scores."""
 
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 
 from .._results import best_row, resolve, scored
 from ._common import BEST_COLOR, POINT_COLOR, get_axes, score_label
@@ -42,4 +43,5 @@ def plot_score_distribution(search_or_cv_results, *, metric=None, bins="auto", a
                  + (f"\n({failed} failed, not shown)" if failed else ""))
     ax.set_xlabel(score_label(frame, metric))
     ax.set_ylabel("number of candidates")
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     return ax

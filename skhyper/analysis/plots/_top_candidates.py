@@ -50,6 +50,6 @@ def plot_top_candidates(search_or_cv_results, n=10, *, metric=None, ax=None):
     for yi, m, s in zip(y, mean, std):
         ax.text(m + s + 0.02 * span, yi, f"{m:.4g}", va="center", fontsize=8)
     ax.set_xlabel(f"{score_label(frame, metric)} (bars: ± std over splits)")
-    pruned = " grey: pruned," if (top["status"] == "pruned").any() else ""
-    ax.set_title(f"Top {len(top)} candidates (red: selected,{pruned} by the search's rank)")
+    pruned = "; grey: pruned" if (top["status"] == "pruned").any() else ""
+    ax.set_title(f"Top {len(top)} candidates (red: selected{pruned})")
     return ax
