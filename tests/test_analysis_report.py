@@ -231,7 +231,7 @@ def test_fit_time_plot(searches, kind):
 def test_param_importance_plot(searches, kind):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # few results: tested elsewhere
-        ax = plot_param_importance(searches[kind])
+        ax = plot_param_importance(searches[kind], n_repeats=3)
     assert len(ax.patches) == 2
     assert {t.get_text() for t in ax.get_yticklabels()} <= {"alpha", "penalty",
                                                            "fit_intercept", "hidden_size", "lr"}
@@ -332,3 +332,25 @@ def test_write_report(searches, kind, tmp_path):
         assert "learning_curves" in paths["figures"]
     if kind == "grid_multimetric_lstm":
         assert "mean_test_n_parameters (min)" in markdown  # size is a Pareto objective
+
+
+def test_report_of_a_single_candidate_says_what_it_could_not_draw(tmp_path):
+    X, y = make_regression(120, 3, random_state=0)
+    search = GridSearchCV(Ridge(), {"alpha": [1.0]}, cv=3).fit(X, y)
+    paths = write_report(search, tmp_path)
+    assert set(paths["figures"]) == {"top_candidates", "score_distribution", "fit_time",
+                                     "pareto_front"}
+    markdown = (tmp_path / "summary_report.md").read_text()
+    assert "param_effects: not drawn (No parameter varies" in markdown
+    assert "learning_curves: not drawn (the search kept no per-epoch history)" in markdown
+    assert "there is no runner-up to compare with" in markdown
+
+
+def test_report_refuses_a_search_where_everything_failed(tmp_path):
+    cv = {"params": [{"alpha": -1.0}], "mean_test_score": np.array([np.nan]),
+          "std_test_score": np.array([np.nan]), "split0_test_score": np.array([np.nan]),
+          "mean_fit_time": np.zeros(1), "std_fit_time": np.zeros(1),
+          "mean_score_time": np.zeros(1), "std_score_time": np.zeros(1)}
+    with pytest.raises(ValueError, match="No candidate completed"):
+        write_report(cv, tmp_path / "report")
+    assert not (tmp_path / "report").exists()

@@ -227,12 +227,12 @@ def write_report(search_or_cv_results, out_dir, *, model=None, dataset=None, met
         Maps ``"markdown"``, ``"html"``, ``"csv"``, ``"json"``, ``"best_config"`` and
         ``"figures"`` (a dict of name to path) to the files written.
     """
+    frame = results_frame(search_or_cv_results, metric=metric)
+    metric = frame.attrs["metric"]
+    best = best_row(frame)  # raises before anything is written when nothing completed
     out = Path(out_dir)
     fig_dir = out / "figures"
     fig_dir.mkdir(parents=True, exist_ok=True)
-    frame = results_frame(search_or_cv_results, metric=metric)
-    metric = frame.attrs["metric"]
-    best = best_row(frame)
     best_params = dict(best["params"])
     counts = frame["status"].value_counts().to_dict()
 
