@@ -335,9 +335,14 @@ class NetMixin:
         params = super().get_params_for(prefix)
         if prefix in ("iterator_train", "iterator_valid") and "batch_size_" in self.__dict__:
             params.setdefault("batch_size", self.batch_size_)  # after the out-of-memory back-off
-        if (prefix == "iterator_train" and "train_generator_" in self.__dict__
-                and self.iterator_train is torch.utils.data.DataLoader):
+        # Every DataLoader draws a seed from a generator when it starts iterating; give each one
+        # of its own so that fits in threads of one process never touch torch's global RNG
+        # while another fit is seeding it. Training shuffles with the net's generator.
+        if prefix == "iterator_train" and self.iterator_train is torch.utils.data.DataLoader \
+                and "train_generator_" in self.__dict__:
             params.setdefault("generator", self.train_generator_)
+        if prefix == "iterator_valid" and self.iterator_valid is torch.utils.data.DataLoader:
+            params.setdefault("generator", torch.Generator())  # never shuffles: any seed does
         return params
 
     def initialize_module(self):

