@@ -50,9 +50,9 @@ def thread_share(n_jobs):
 
     Parameters
     ----------
-    n_jobs : int
-        Concurrent workers on this machine; -1 (or any value <= 0 or above the core count) means
-        one worker per core.
+    n_jobs : int or None
+        Concurrent workers on this machine; None or a value <= 0 (joblib's -1) means one worker
+        per core.
 
     Returns
     -------
