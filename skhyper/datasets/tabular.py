@@ -1,6 +1,6 @@
 """The ``sparse-tabular`` dataset (seed 003): low-rank clustered rows with missing entries.
 
-Rows are drawn around ``n_clusters`` centres in a ``rank``-dimensional latent space
+Rows are drawn around ``n_clusters`` well-spread centres in a ``rank``-dimensional latent space
 (:func:`sklearn.datasets.make_blobs`), mapped to ``n_features`` columns by a random linear map,
 standardised, and noised. Each entry is then missing (NaN) independently with probability
 ``missing_rate``; every row keeps at least one observed entry. The cluster labels are kept
@@ -8,12 +8,22 @@ standardised, and noised. Each entry is then missing (NaN) independently with pr
 """
 
 import numpy as np
+from scipy.spatial.distance import pdist
 from sklearn.datasets import make_blobs
 from sklearn.model_selection import train_test_split
 from sklearn.utils import Bunch
 
 from .._validation import check_number
 from ..registry import DatasetFamily
+
+
+def _spread_centres(n_clusters, rank, rng, n_draws=20):
+    """Centres in [-10, 10]^rank: of ``n_draws`` uniform draws, the one whose two closest centres
+    are farthest apart, so that clusters seldom overlap by chance."""
+    draws = rng.uniform(-10.0, 10.0, size=(n_draws, n_clusters, rank))
+    if n_clusters == 1:
+        return draws[0]
+    return draws[np.argmax([pdist(centres).min() for centres in draws])]
 
 
 def _mask_missing(X, missing_rate, rng):
@@ -39,7 +49,7 @@ def load_sparse_tabular(n_samples=1000, n_features=20, rank=3, n_clusters=4, clu
     rank : int, default=3
         Dimension of the latent space the rows come from (<= n_features).
     n_clusters : int, default=4
-        Clusters in the latent space; centres are drawn in the box [-10, 10]^rank.
+        Clusters in the latent space; centres lie in the box [-10, 10]^rank, spread apart.
     cluster_std : float, default=1.0
         Spread of each cluster in latent units, > 0 (larger values make clusters overlap).
     noise_std : float, default=0.1
@@ -73,8 +83,8 @@ def load_sparse_tabular(n_samples=1000, n_features=20, rank=3, n_clusters=4, clu
 
     blobs_rng, rng = (np.random.default_rng(s)
                       for s in np.random.SeedSequence(random_state).spawn(2))
-    latent, labels = make_blobs(n_samples=n_samples, n_features=rank, centers=n_clusters,
-                                cluster_std=cluster_std,
+    centres = _spread_centres(n_clusters, rank, rng)
+    latent, labels = make_blobs(n_samples=n_samples, centers=centres, cluster_std=cluster_std,
                                 random_state=int(blobs_rng.integers(2**31)))
     loadings = rng.normal(size=(rank, n_features))
     X = latent @ loadings
