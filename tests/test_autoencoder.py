@@ -17,6 +17,7 @@ from sklearn.preprocessing import StandardScaler
 from skopt import BayesSearchCV
 
 import skhyper
+from conftest import requires_cuda
 from skhyper.models.autoencoder import (
     Autoencoder,
     MaskedMSELoss,
@@ -151,6 +152,18 @@ def test_transformer_errors_name_the_problem(tiny_tabular, tiny_autoencoder):
         net.transform(tiny_tabular.X[:, :4])
     with pytest.raises(ValueError, match="no observed entries"):
         tiny_autoencoder().fit(np.full((20, 4), np.nan))
+    with pytest.raises(ValueError, match="0 samples"):
+        net.transform(np.empty((0, 10)))
+
+
+@requires_cuda
+def test_trains_and_transforms_on_cuda(tiny_tabular, tiny_autoencoder):
+    net = tiny_autoencoder(device="cuda").fit(tiny_tabular.X)
+    assert next(net.module_.parameters()).is_cuda
+    Z = net.transform(tiny_tabular.X)
+    assert isinstance(Z, np.ndarray) and np.isfinite(Z).all()
+    assert net.inverse_transform(Z).shape == tiny_tabular.X.shape
+    assert np.isfinite(net.score(tiny_tabular.X_test))
 
 
 @pytest.mark.parametrize("params, match", [

@@ -237,7 +237,9 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NetMixin, N
     def _check_X(self, X):
         # pandas (copy-on-write) can hand back a read-only view; torch needs a writable array.
         X = np.require(super()._check_X(X), requirements="W")
-        if len(X) and np.isnan(X).all():
+        if len(X) == 0:
+            raise ValueError(f"Input X has 0 samples (shape {X.shape}); at least 1 is required.")
+        if np.isnan(X).all():
             raise ValueError("Input X has no observed entries: every value is NaN.")
         return X
 
@@ -283,14 +285,13 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NetMixin, N
         with torch.no_grad():
             parts = [getattr(self.module_, method)(X[batch].to(self.device)).cpu()
                      for batch in gen_batches(len(X), self.batch_size)]
-        return torch.cat(parts).numpy() if parts else np.empty((0, 0), dtype=np.float32)
+        return torch.cat(parts).numpy()
 
     def transform(self, X):
         """Encode ``X`` (n_samples, n_features) to the latent space (n_samples, latent_dim).
 
         Missing entries read as 0.
         """
-        self.check_is_fitted()
         return self._apply("encode", self._check_X(X))
 
     def inverse_transform(self, X):
@@ -303,6 +304,8 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NetMixin, N
                 f"inverse_transform expects latent codes of shape (n_samples, {latent_dim}); "
                 f"got shape {Z.shape}."
             )
+        if len(Z) == 0:
+            raise ValueError("Latent codes have 0 samples; at least 1 is required.")
         if not np.isfinite(Z).all():
             raise ValueError("Latent codes contain NaN or infinity.")
         return self._apply("decode", Z)
@@ -346,6 +349,6 @@ family = ModelFamily(
     name="autoencoder",
     estimator=Autoencoder,
     task="unsupervised",
-    description="Dense autoencoder transformer with a fixed latent size; NaN-masked loss (seed 003)",
+    description="Dense autoencoder transformer, fixed latent size, NaN-masked loss (seed 003)",
     search_spaces=search_spaces,
 )
