@@ -76,7 +76,7 @@ def test_parse_hidden_layers():
 
 # --- module and loss --------------------------------------------------------------------------
 
-def test_module_follows_the_code_with_layer_norm_dropout_and_xavier(tiny_tabular):
+def test_module_follows_the_code_with_layer_norm_dropout_and_xavier():
     net = Autoencoder(latent_dim=3, hidden_layers="16-8", dropout=0.2, random_state=0)
     net.n_features_in_ = 10
     net.initialize()
