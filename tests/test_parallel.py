@@ -73,18 +73,8 @@ def _sequential_scores(kind, backend, tiny_lstm, data):
     return _SEQUENTIAL[key]
 
 
-# The staged search seeds torch's global RNG for each unit (skhyper/search/_units.py, seed_torch);
-# under threads that seeding must take skhyper.parallel.TORCH_RNG_LOCK, or it can land between
-# another thread's seeding and weight initialization.
-_STAGED_UNDER_THREADS = pytest.mark.xfail(
-    reason="skhyper.search seeds torch per unit without skhyper.parallel.TORCH_RNG_LOCK",
-    strict=False)
-
-
 @pytest.mark.parametrize("backend, kind", [
-    pytest.param(backend, kind, marks=_STAGED_UNDER_THREADS
-                 if (backend, kind) == ("threading", "staged") else ())
-    for backend in BACKENDS for kind in ("grid", "random", "bayes", "staged")
+    (backend, kind) for backend in BACKENDS for kind in ("grid", "random", "bayes", "staged")
 ])
 def test_search_matches_the_sequential_run(backend, kind, tiny_lstm, tiny_sine, request):
     scheduler = request.getfixturevalue("dask_scheduler") if backend == "dask" else None
