@@ -14,8 +14,8 @@ def check_choice(name, value, allowed):
     raise ValueError(f"Invalid {name}={value!r}.{hint} Allowed: {', '.join(names)}.")
 
 
-def check_number(name, value, *, low=None, high=None, low_open=False, integer=False,
-                 allow_none=False):
+def check_number(name, value, *, low=None, high=None, low_open=False, high_open=False,
+                 integer=False, allow_none=False):
     """Raise ValueError unless ``value`` is a number in the stated range."""
     if value is None and allow_none:
         return value
@@ -25,10 +25,10 @@ def check_number(name, value, *, low=None, high=None, low_open=False, integer=Fa
         none = " or None" if allow_none else ""
         raise ValueError(f"Invalid {name}={value!r}: expected {what}{none}.")
     too_low = low is not None and (value <= low if low_open else value < low)
-    too_high = high is not None and value > high
+    too_high = high is not None and (value >= high if high_open else value > high)
     if too_low or too_high or value != value:  # value != value catches NaN
         lo = "" if low is None else f"{'>' if low_open else '>='} {low}"
-        hi = "" if high is None else f"<= {high}"
+        hi = "" if high is None else f"{'<' if high_open else '<='} {high}"
         rng = " and ".join(part for part in (lo, hi) if part)
         raise ValueError(f"Invalid {name}={value!r}: must be {rng}.")
     return value

@@ -256,7 +256,7 @@ class NetMixin:
         check_number("patience", self.patience, low=1, integer=True, allow_none=True)
         check_number("min_delta", self.min_delta, low=0)
         check_number("validation_fraction", self.validation_fraction, low=0, high=1,
-                     low_open=True, allow_none=True)
+                     low_open=True, high_open=True, allow_none=True)
         check_number("random_state", self.random_state, low=0, integer=True, allow_none=True)
         check_number("oom_retries", self.oom_retries, low=0, integer=True)
         check_number("trials_per_gpu", self.trials_per_gpu, low=1, integer=True, allow_none=True)

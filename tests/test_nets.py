@@ -178,7 +178,7 @@ def test_non_finite_loss_raises_with_epoch():
     ({"lr": -0.1}, r"Invalid lr=-0\.1: must be > 0"),
     ({"batch_size": 0}, r"Invalid batch_size=0: must be >= 1"),
     ({"patience": 2.5}, r"Invalid patience=2\.5: expected an integer or None"),
-    ({"validation_fraction": 1.5}, r"Invalid validation_fraction=1\.5: must be > 0 and <= 1"),
+    ({"validation_fraction": 1.0}, r"Invalid validation_fraction=1\.0: must be > 0 and < 1"),
     ({"device": "tpu"}, r"Invalid device='tpu'\..* Allowed: cpu, cuda, auto"),
     ({"lr_scheduler": "step", "lr_scheduler__stepsize": 3},
      r"Invalid lr_scheduler setting\(s\) lr_scheduler__stepsize"),

@@ -141,6 +141,23 @@ def test_extended_stage_continues_and_early_stops(clf_data):
     assert search.best_estimator_.t_ > 0  # refit continued from nothing on all data
 
 
+def test_resume_with_a_changed_schedule_reuses_only_identical_units(clf_data):
+    X, y = clf_data
+    settings = dict(min_epochs=1, max_epochs=2, factor=2, cv=3, top_k=2, extended_eval_every=3,
+                    random_state=0)
+    store = MemoryStore()
+    StagedHalvingSearchCV(sgd(), {"alpha": [1e-4, 1e-3, 1e-2]}, extended_epochs=7,
+                          store=store, **settings).fit(X, y)
+    # The extended stage now evaluates at 5 and 8 epochs instead of 5 and 7: the unit that
+    # trained to 7 must not stand in for one that trains to 8.
+    resumed = StagedHalvingSearchCV(sgd(), {"alpha": [1e-4, 1e-3, 1e-2]}, extended_epochs=8,
+                                    store=store, **settings).fit(X, y)
+    fresh = StagedHalvingSearchCV(sgd(), {"alpha": [1e-4, 1e-3, 1e-2]}, extended_epochs=8,
+                                  **settings).fit(X, y)
+    assert_same_results(resumed.cv_results_, fresh.cv_results_)
+    assert store.loads > 0  # the exploration units were reused
+
+
 # --- results format -------------------------------------------------------------------------
 
 

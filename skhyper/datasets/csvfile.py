@@ -60,9 +60,7 @@ def _split_rows(n_rows, test_size):
     if test_size is None:
         return n_rows
     if isinstance(test_size, float):
-        check_number("test_size", test_size, low=0, high=1, low_open=True)
-        if test_size >= 1:
-            raise ValueError(f"Invalid test_size={test_size!r}: a fraction must be < 1.")
+        check_number("test_size", test_size, low=0, high=1, low_open=True, high_open=True)
         n_test = int(round(n_rows * test_size))
     else:
         n_test = check_number("test_size", test_size, low=1, high=n_rows - 1, integer=True)

@@ -194,14 +194,11 @@ def load_market(n_assets=4, n_steps=2000, seq_len=30, horizon=1, flat_band=None,
     check_number("seq_len", seq_len, low=1, integer=True)
     check_number("horizon", horizon, low=1, integer=True)
     check_number("flat_band", flat_band, low=0, low_open=True, allow_none=True)
-    check_number("test_fraction", test_fraction, low=0, high=1, low_open=True)
+    check_number("test_fraction", test_fraction, low=0, high=1, low_open=True, high_open=True)
     check_number("stride", stride, low=1, integer=True)
     check_number("mean_regime_duration", mean_regime_duration, low=1)
-    check_number("autocorrelation", autocorrelation, low=-1, high=1)
-    if abs(autocorrelation) == 1:
-        raise ValueError(
-            f"Invalid autocorrelation={autocorrelation!r}: must lie strictly between -1 and 1."
-        )
+    check_number("autocorrelation", autocorrelation, low=-1, high=1, low_open=True,
+                 high_open=True)
     check_number("random_state", random_state, low=0, integer=True)
     first_end = _WARMUP + seq_len - 1  # the first window whose features are all defined
     check_number("n_steps", n_steps, low=1, integer=True)

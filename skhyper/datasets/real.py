@@ -19,9 +19,7 @@ def _split(X, y, test_size, random_state, stratify):
     if test_size is None:
         return dict(X=X, y=y)
     if isinstance(test_size, float):
-        check_number("test_size", test_size, low=0, high=1, low_open=True)
-        if test_size >= 1:
-            raise ValueError(f"Invalid test_size={test_size!r}: a fraction must be < 1.")
+        check_number("test_size", test_size, low=0, high=1, low_open=True, high_open=True)
     else:
         check_number("test_size", test_size, low=1, high=len(X) - 1, integer=True)
     check_number("random_state", random_state, low=0, integer=True)

@@ -73,12 +73,8 @@ def load_sparse_tabular(n_samples=1000, n_features=20, rank=3, n_clusters=4, clu
     check_number("n_clusters", n_clusters, low=1, high=n_samples, integer=True)
     check_number("cluster_std", cluster_std, low=0, low_open=True)
     check_number("noise_std", noise_std, low=0)
-    check_number("missing_rate", missing_rate, low=0, high=1)
-    if missing_rate == 1:
-        raise ValueError("Invalid missing_rate=1: must be < 1 (some entries must be observed).")
-    check_number("test_size", test_size, low=0, high=1, low_open=True)
-    if test_size == 1:
-        raise ValueError("Invalid test_size=1: must be < 1 (some rows must remain for training).")
+    check_number("missing_rate", missing_rate, low=0, high=1, high_open=True)
+    check_number("test_size", test_size, low=0, high=1, low_open=True, high_open=True)
     check_number("random_state", random_state, low=0, integer=True)
 
     blobs_rng, rng = (np.random.default_rng(s)

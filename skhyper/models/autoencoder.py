@@ -225,9 +225,7 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NetMixin, N
         super()._check_training_params()
         check_number("latent_dim", self.latent_dim, low=1, integer=True)
         parse_hidden_layers(self.hidden_layers)
-        check_number("dropout", self.dropout, low=0, high=1)
-        if self.dropout == 1:
-            raise ValueError("Invalid dropout=1: must be < 1 (1 drops every unit).")
+        check_number("dropout", self.dropout, low=0, high=1, high_open=True)
         check_choice("layer_norm", self.layer_norm, (True, False))
         check_choice("activation", self.activation, tuple(ACTIVATIONS))
 

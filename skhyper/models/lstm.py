@@ -89,7 +89,7 @@ class LSTMRegressor(NetRegressor):
         super()._check_training_params()
         check_number("hidden_size", self.hidden_size, low=1, integer=True)
         check_number("num_layers", self.num_layers, low=1, integer=True)
-        check_number("dropout", self.dropout, low=0, high=1)
+        check_number("dropout", self.dropout, low=0, high=1, high_open=True)
         check_choice("output", self.output, OUTPUTS)
 
     def module_size_params(self):

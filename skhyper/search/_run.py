@@ -7,7 +7,7 @@ nothing but its parameters and fitted attributes.
 from dataclasses import dataclass, field
 
 import numpy as np
-from joblib import Parallel, cpu_count, delayed, effective_n_jobs
+from joblib import Parallel, delayed
 from sklearn.base import clone
 
 from ._candidates import make_sampler
@@ -86,9 +86,6 @@ class StagedRun:
         self.candidates = []
         self._records = []  # (evaluation, candidate, fold, record) per unit
         self._evaluation = 0
-        n_jobs = effective_n_jobs(search.n_jobs)
-        # one torch thread pool per worker, sized so workers do not oversubscribe the cores
-        self.n_threads = None if n_jobs == 1 else max(1, cpu_count() // n_jobs)
 
     # --- units ----------------------------------------------------------------------------
 
@@ -103,7 +100,7 @@ class StagedRun:
         tasks = []
         for cand, target in targets:
             for fold, (train, test) in enumerate(self.splits):
-                key = unit_key(self.fingerprint, cand.index, cand.params, fold, stage, rung)
+                key = unit_key(self.fingerprint, cand.index, cand.params, fold, stage, rung, target)
                 loaded = store.load_fit(key) if store is not None else None
                 if loaded is not None:
                     self._apply(cand, fold, *loaded)
@@ -120,7 +117,7 @@ class StagedRun:
                 model, self.X, self.y, train, test, target - cand.epochs, self.scorer,
                 seed=unit_seed(search.random_state, cand.index, fold, rung),
                 classes=self.classes, fit_params=self.fit_params,
-                error_score=search.error_score, n_threads=self.n_threads)
+                error_score=search.error_score)
             for cand, fold, key, target, model, train, test in tasks
         )
         for (cand, fold, key, target, _, _, _), (model, result) in zip(tasks, results):

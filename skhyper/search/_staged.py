@@ -83,8 +83,9 @@ class StagedHalvingSearchCV(BaseSearchCV):
         many epochs; its row keeps the best evaluation. None trains to ``extended_epochs``.
     n_jobs : int or None, default=None
         Units (candidate x fold) run in parallel with joblib, also under
-        ``joblib.parallel_backend("dask")``. Each worker uses ``cpu_count() // n_jobs`` torch
-        threads.
+        ``joblib.parallel_backend("dask")``. Torch threads per worker follow
+        :func:`skhyper.parallel.parallel_backend` (joblib's loky workers get ``cpu_count() //
+        n_jobs``).
     random_state : int or None, default=None
         Seeds the samplers and, per unit of work (candidate c, fold k, rung r), torch's global
         RNG from ``(random_state, c, k, r)``: sequential, parallel and resumed runs give the

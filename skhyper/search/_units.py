@@ -32,13 +32,11 @@ def refit_seed(random_state):
     return int(np.random.SeedSequence([int(random_state)], spawn_key=(1,)).generate_state(1)[0])
 
 
-def seed_torch(seed, n_threads=None):
-    """Seed torch's global RNG (and set its threads) when torch is in use; never import it."""
+def seed_torch(seed):
+    """Seed torch's global RNG when torch is in use; never import it."""
     torch = sys.modules.get("torch")
     if torch is None:
         return
-    if n_threads is not None:
-        torch.set_num_threads(n_threads)
     if seed is not None:
         from ..parallel import TORCH_RNG_LOCK
 
@@ -47,10 +45,12 @@ def seed_torch(seed, n_threads=None):
             torch.manual_seed(seed)
 
 
-def unit_key(fingerprint, candidate, params, fold, stage, rung):
-    """Store key of a unit: readable coordinates plus a hash of the candidate's params."""
+def unit_key(fingerprint, candidate, params, fold, stage, rung, epochs):
+    """Store key of a unit: readable coordinates, the epochs it trains up to (so a changed
+    schedule never reuses a unit trained to another budget) and a hash of the params."""
     params_hash = joblib.hash(sorted(params.items(), key=lambda kv: kv[0]))[:16]
-    return f"{fingerprint[:16]}/{stage}/rung{rung}/cand{candidate}/fold{fold}/{params_hash}"
+    return (f"{fingerprint[:16]}/{stage}/rung{rung}/epochs{epochs}/cand{candidate}/fold{fold}/"
+            f"{params_hash}")
 
 
 def _scores_of(raw):
@@ -66,7 +66,7 @@ def _scores_of(raw):
 
 
 def run_unit(estimator, X, y, train, test, n_epochs, scorer, *, seed=None, classes=None,
-             fit_params=None, error_score=np.nan, n_threads=None):
+             fit_params=None, error_score=np.nan):
     """Train ``estimator`` for ``n_epochs`` more epochs on ``train``, score it on ``test``.
 
     Returns
@@ -76,7 +76,7 @@ def run_unit(estimator, X, y, train, test, n_epochs, scorer, *, seed=None, class
         ``losses`` (per-epoch dicts), ``scores`` ({metric: float}, empty when failed),
         ``fit_time``, ``score_time``, ``status`` ("ok" or "failed") and ``error`` (message).
     """
-    seed_torch(seed, n_threads)
+    seed_torch(seed)
     fit_params = _check_method_params(X, params=fit_params or {}, indices=train)
     X_train, y_train = _safe_split(estimator, X, y, train)
     X_test, y_test = _safe_split(estimator, X, y, test, train)
