@@ -145,14 +145,18 @@ def _discover(group):
         if (ep.name, ep.value, dist_name) in seen:
             continue
         seen.add((ep.name, ep.value, dist_name))
-        if ep.name in loaded or ep.name in broken:
-            other = (loaded.get(ep.name) or broken.get(ep.name)).distribution
-            raise RegistryError(
-                f"Two distributions register the {group} name {ep.name!r}: "
-                f"{other!r} and {dist_name!r}. Uninstall one of them or rename its entry point."
-            )
         info = dict(name=ep.name, group=group, value=ep.value, distribution=dist_name,
                     version=version)
+        if ep.name in loaded or ep.name in broken:
+            # Neither registration wins: the name is unusable until one is removed, while the
+            # other families keep working.
+            other = (loaded.pop(ep.name, None) or broken[ep.name]).distribution
+            reason = (f"two distributions register the {group} name {ep.name!r}: {other!r} and "
+                      f"{dist_name!r}; uninstall one of them or rename its entry point")
+            warnings.warn(f"skhyper: {reason}.", RuntimeWarning, stacklevel=3)
+            broken[ep.name] = PluginInfo(**{**info, "distribution": f"{other}, {dist_name}"},
+                                         error=reason)
+            continue
         try:
             family = ep.load()
             if not isinstance(family, expected):
@@ -186,8 +190,7 @@ def _lookup(group, name):
     kind = "model" if group == MODEL_GROUP else "dataset"
     if name in broken:
         raise RegistryError(
-            f"The {kind} family {name!r} is registered but its plugin is broken: "
-            f"{broken[name].error}"
+            f"The {kind} family {name!r} cannot be used: {broken[name].error}."
         )
     known = sorted(loaded)
     close = difflib.get_close_matches(str(name), known, n=1)

@@ -132,8 +132,8 @@ def test_broken_plugin_warns_with_its_name_and_error_and_others_work(install_fak
     assert skhyper.make_estimator("lstm", hidden_size=4).hidden_size == 4
     [broken] = broken_plugins()
     assert broken.name == "broken-net" and broken.distribution == "fake-broken-plugin"
-    with pytest.raises(RegistryError, match=r"'broken-net' is registered but its plugin is "
-                                            r"broken: ImportError: needs libfake"):
+    with pytest.raises(RegistryError, match=r"'broken-net' cannot be used: "
+                                            r"ImportError: needs libfake"):
         skhyper.get_model("broken-net")
 
 
@@ -150,9 +150,15 @@ def test_entry_point_naming_a_wrong_object_is_a_broken_plugin(install_fake):
 
 def test_duplicate_family_name_names_both_distributions(install_fake):
     install_fake("fake-lstm-clone", "[skhyper.models]\nlstm = skhyper.models.lstm:family\n")
-    with pytest.raises(RegistryError, match=r"(?=.*'fake-lstm-clone')(?=.*'skhyper')"
-                                            r".*name 'lstm'"):
-        skhyper.list_models()
+    both = r"(?=.*'fake-lstm-clone')(?=.*'skhyper')"
+    with pytest.warns(RuntimeWarning, match=both + r".*name 'lstm'"):
+        models = skhyper.list_models()
+    # The clashing name is unusable, with both distributions named; the others still work.
+    assert "lstm" not in models and "cnn-lstm" in models
+    with pytest.raises(RegistryError, match=both + r".*name 'lstm'"):
+        skhyper.get_model("lstm")
+    assert skhyper.make_estimator("cnn-lstm") is not None
+    assert [info.name for info in broken_plugins()] == ["lstm"]
 
 
 def test_registry_recovers_once_the_fake_distribution_is_gone():
