@@ -34,9 +34,13 @@ def test_staged_search_report_names_best_lists_failures_and_draws_curves(tiny_si
     assert (tmp_path / "figures").is_dir() and written["figures"]
 
     config = yaml.safe_load((tmp_path / "best_config.yaml").read_text())
-    assert config["model"] == "lstm" and config["params"] == best
+    assert config["model"] == "lstm" and best.items() <= config["params"].items()
+    # The configuration rebuilds the refit winner: fixed settings and the staged epochs included.
     net = skhyper.make_estimator(config["model"], **config["params"])
-    assert net.hidden_size == best["hidden_size"]
+    winner = search.best_estimator_.get_params(deep=False)
+    assert net.max_epochs == search.cv_results_["epochs"][search.best_index_]
+    for name in ("hidden_size", "lr", "num_layers", "batch_size", "patience", "lr_scheduler"):
+        assert getattr(net, name) == winner[name], name
     csv = pd.read_csv(tmp_path / "cv_results.csv")
     assert len(csv) == 6
 
@@ -51,6 +55,7 @@ def test_plugin_family_is_searched_and_reported_like_a_built_in(tmp_path):
     write_report(search, tmp_path, model="gru", dataset="ar-process")
     config = yaml.safe_load((tmp_path / "best_config.yaml").read_text())
     assert config["model"] == "gru" and config["dataset"] == "ar-process"
-    refit = skhyper.make_estimator("gru", **config["params"], hidden_size=4, max_epochs=1)
+    refit = skhyper.make_estimator("gru", **config["params"])
+    assert (refit.hidden_size, refit.max_epochs) == (4, 1)  # fixed outside the grid, carried
     assert np.isfinite(refit.fit(data.X[:60], data.y[:60]).predict(data.X[:5])).all()
     assert "lr" in (tmp_path / "summary_report.md").read_text()

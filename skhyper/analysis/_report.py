@@ -78,6 +78,25 @@ def _plain_params(params):
     return plain
 
 
+def _fixed_settings(search):
+    """Scalar settings of the refit best estimator that differ from its class defaults.
+
+    They were fixed outside the search space (the base estimator's own arguments, the epochs a
+    staged search refits with), and the configuration must carry them to rebuild the winner.
+    """
+    estimator = getattr(search, "best_estimator_", None)
+    if estimator is None:
+        return {}
+    try:
+        defaults = type(estimator)().get_params(deep=False)
+    except TypeError:  # no default constructor: only the searched parameters are known
+        return {}
+    scalars = (numbers.Number, str, bool, type(None))
+    return {name: value for name, value in estimator.get_params(deep=False).items()
+            if name in defaults and isinstance(value, scalars)
+            and isinstance(defaults[name], scalars) and value != defaults[name]}
+
+
 # --- tables ---------------------------------------------------------------------------------
 
 def _cell(value):
@@ -204,7 +223,9 @@ def write_report(search_or_cv_results, out_dir, *, model=None, dataset=None, met
     - ``results.json``: the same content for programs;
     - ``best_config.yaml``: ``params``, ``best_score``, ``scoring`` and, when given, ``model``
       and ``dataset`` (plain YAML: ``make_estimator(model, **params)`` and
-      ``estimator.set_params(**params)`` accept its ``params``).
+      ``estimator.set_params(**params)`` accept its ``params``). From a fitted search,
+      ``params`` also holds the refit estimator's scalar settings that differ from its class
+      defaults (e.g. the epochs a staged search refit with), so it rebuilds the winner.
 
     Parameters
     ----------
@@ -246,7 +267,8 @@ def write_report(search_or_cv_results, out_dir, *, model=None, dataset=None, met
     top_table = _top_table(frame, metric, top)
     figures, skipped = _figures(search_or_cv_results, frame, importance, fig_dir)
 
-    config = {"params": _plain_params(best_params), "best_score":
+    config_params = {**_fixed_settings(search_or_cv_results), **best_params}
+    config = {"params": _plain_params(config_params), "best_score":
               float(best[f"mean_test_{metric}"]), "scoring": frame.attrs["scoring"]}
     if model is not None:
         config["model"] = str(model)
