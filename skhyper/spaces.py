@@ -28,6 +28,7 @@ Example::
 :func:`to_skopt` gives BayesSearchCV ``search_spaces`` (skopt dimensions).
 """
 
+import difflib
 import numbers
 from dataclasses import dataclass
 
@@ -95,8 +96,10 @@ def _parse_entry(name, value, source):
         return Dimension(name, "choice", (value,))
     if len(value) != 1 or next(iter(value)) not in KINDS:
         keys = ", ".join(map(str, value)) or "nothing"
+        close = difflib.get_close_matches(keys, KINDS, n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
         raise SpaceError(
-            f"Invalid entry in {where}: {{{keys}}}; expected a list or one of "
+            f"Invalid entry in {where}: {{{keys}: ...}}.{hint} Expected a list or one of "
             f"{', '.join('{' + k + ': [...]}' for k in KINDS)}."
         )
     kind, args = next(iter(value.items()))
