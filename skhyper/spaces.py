@@ -23,7 +23,8 @@ Example::
     lr: {log-uniform: [1.0e-4, 1.0e-2]}
     optimizer: [adam, sgd]
 
-:func:`load_space` parses and checks a file, :func:`to_grid` gives a GridSearchCV ``param_grid``,
+:func:`load_space` parses and checks a file, :func:`split_fixed` separates the fixed settings
+(which BayesSearchCV cannot take as one-value dimensions), :func:`to_grid` gives a GridSearchCV ``param_grid``,
 :func:`to_distributions` gives RandomizedSearchCV ``param_distributions`` (scipy.stats),
 :func:`to_skopt` gives BayesSearchCV ``search_spaces`` (skopt dimensions).
 """
@@ -121,6 +122,13 @@ def _parse_entry(name, value, source):
 
 def _is_number(value):
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def split_fixed(space):
+    """``(fixed, searched)``: single-valued entries as ``{name: value}`` (settings for the
+    estimator itself), and the entries that vary."""
+    fixed = {n: d.values[0] for n, d in space.items() if d.kind == "choice" and len(d.values) == 1}
+    return fixed, {n: d for n, d in space.items() if n not in fixed}
 
 
 def to_grid(space):

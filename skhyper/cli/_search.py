@@ -99,11 +99,16 @@ def run_search(args):
 
     estimator = family.make_estimator(random_state=args.seed,
                                       **({"max_epochs": epochs} if epochs else {}))
+    config = _search_config(args, space, scoring, epochs)
+    fixed = {}
     if space is not None:
         check_param_values(estimator, {n: d.values for n, d in space.items()}, args.space)
+        # Fixed settings configure the estimator; the search varies the rest.
+        fixed, space = spaces.split_fixed(space)
+        estimator.set_params(**fixed)
+    config["fixed_params"] = to_plain(fixed)
     param_space = resolve_space(strategy, family, space)
 
-    config = _search_config(args, space, scoring, epochs)
     store = _open_store(out, config, args.resume)
     store.start_run(config)
     if strategy != "staged" and "callbacks" in estimator.get_params(deep=False):
@@ -133,10 +138,16 @@ def run_search(args):
     return 0
 
 
+def best_params(search, config):
+    """The best candidate's parameters with the space's fixed settings: all that
+    ``make_estimator(model, **params)`` needs to rebuild it."""
+    return to_plain({**config.get("fixed_params", {}), **search.best_params_})
+
+
 def write_bundle(out, search, config):
     """The report bundle of a fitted search: cv_results.csv and best_config.yaml."""
     pd.DataFrame(search.cv_results_).to_csv(out / "cv_results.csv", index=False)
-    best = {"params": to_plain(search.best_params_), "best_score": float(search.best_score_),
+    best = {"params": best_params(search, config), "best_score": float(search.best_score_),
             "scoring": config["scoring"] or "score", "model": config["model"],
             "dataset": config["data"]}
     with open(out / "best_config.yaml", "w", encoding="utf-8") as handle:
@@ -157,7 +168,7 @@ def _write_outputs(out, search, store, config, data, elapsed):
         "fits_restored": restored,
         "n_candidates": len(search.cv_results_["params"]),
         "n_failed": int((np.asarray(status) != "ok").sum()) if status is not None else 0,
-        "best_params": to_plain(search.best_params_),
+        "best_params": best_params(search, config),
         "best_score": float(search.best_score_),
         "test_score": _test_score(search, data),
         "elapsed_s": round(elapsed, 2),
