@@ -16,9 +16,11 @@ import math
 import numpy as np
 import torch
 from skorch import NeuralNet, NeuralNetClassifier, NeuralNetRegressor
-from skorch.callbacks import Callback, EarlyStopping, GradientNormClipping, LRScheduler
+from skorch.callbacks import (Callback, EarlyStopping, EpochScoring, GradientNormClipping,
+                              LRScheduler)
 from skorch.dataset import ValidSplit
 from skorch.utils import is_dataset
+from sklearn.metrics import accuracy_score
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils.validation import check_consistent_length
 
@@ -81,6 +83,11 @@ class StopOnNonFiniteLoss(Callback):
             raise NonFiniteLossError(
                 f"training loss became {loss} at epoch {len(net.history)}"
             )
+
+
+def _decoded_accuracy(net, X, y):
+    """Validation accuracy for nets that encode labels: ``y`` holds the encoded targets."""
+    return accuracy_score(net.classes_[np.asarray(y)], net.predict(X))
 
 
 class NetMixin:
@@ -403,6 +410,15 @@ class NetClassifier(NetMixin, NeuralNetClassifier):
 
     def _stratified_split(self):
         return True
+
+    @property
+    def _default_callbacks(self):
+        # skorch scores validation accuracy on the encoded targets; compare decoded labels.
+        return [
+            (name, EpochScoring(_decoded_accuracy, name="valid_acc", lower_is_better=False))
+            if name == "valid_acc" else (name, callback)
+            for name, callback in super()._default_callbacks
+        ]
 
     @property
     def classes_(self):

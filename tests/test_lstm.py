@@ -1,0 +1,91 @@
+"""The lstm family under scikit-learn's and skopt's searches with its default spaces."""
+
+import pickle
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.model_selection import GridSearchCV, KFold, RandomizedSearchCV
+from skopt import BayesSearchCV
+
+import skhyper
+from skhyper.models.lstm import LSTMRegressor
+
+
+def test_family_is_registered_with_three_spaces():
+    family = skhyper.get_model("lstm")
+    assert family.estimator is LSTMRegressor and family.task == "regression"
+    assert set(family.search_spaces) == {"grid", "random", "bayes"}
+
+
+def test_defaults_follow_seed_002():
+    params = skhyper.make_estimator("lstm").get_params(deep=False)
+    expected = dict(hidden_size=128, num_layers=2, dropout=0.2, batch_size=64, lr=1e-3,
+                    weight_decay=1e-5, patience=15, grad_clip=1.0, lr_scheduler="plateau",
+                    lr_scheduler__factor=0.5, lr_scheduler__patience=5)
+    assert {k: params[k] for k in expected} == expected
+
+
+def test_grid_search_with_default_space(tiny_sine, tiny_lstm):
+    grid = skhyper.get_model("lstm").search_space("grid")
+    search = GridSearchCV(tiny_lstm(max_epochs=1), grid, cv=KFold(2),
+                          scoring="neg_mean_squared_error").fit(tiny_sine.X, tiny_sine.y)
+    assert len(search.cv_results_["params"]) == 8
+    assert np.isfinite(search.cv_results_["mean_test_score"]).all()
+    assert search.best_estimator_.n_epochs_ == 1
+
+
+def test_randomized_search_with_default_space(tiny_sine, tiny_lstm):
+    space = skhyper.get_model("lstm").search_space("random")
+    search = RandomizedSearchCV(tiny_lstm(max_epochs=1), space, n_iter=3, cv=KFold(2),
+                                random_state=0).fit(tiny_sine.X, tiny_sine.y)
+    sampled = search.cv_results_["params"]
+    assert len(sampled) == 3 and all(p["optimizer"] in ("adam", "adamw", "sgd") for p in sampled)
+
+
+def test_bayes_search_with_default_space(tiny_sine, tiny_lstm):
+    space = skhyper.get_model("lstm").search_space("bayes")
+    search = BayesSearchCV(tiny_lstm(max_epochs=1), space, n_iter=3, cv=KFold(2),
+                           random_state=0).fit(tiny_sine.X, tiny_sine.y)
+    assert len(search.cv_results_["params"]) == 3
+    assert 32 <= search.best_params_["hidden_size"] <= 256
+
+
+def test_bidirectional_and_sequence_output(tiny_sine, tiny_lstm):
+    seq = skhyper.load_dataset("sine-mixture", duration=0.5, sampling_rate=200, seq_len=10,
+                               stride=5, target="sequence")
+    net = tiny_lstm(output="sequence", bidirectional=True, num_layers=2).fit(seq.X, seq.y)
+    assert net.predict(seq.X_test).shape == seq.y_test.shape == (len(seq.X_test), 10)
+    last = tiny_lstm().fit(tiny_sine.X, tiny_sine.y)
+    assert last.predict(tiny_sine.X_test).shape == (len(tiny_sine.X_test),)
+
+
+def test_learns_on_the_sine_mixture(tiny_sine, tiny_lstm):
+    # Ten epochs are enough to beat predicting the mean on the independently noised test part.
+    net = tiny_lstm(hidden_size=16, max_epochs=10, lr=1e-2).fit(tiny_sine.X, tiny_sine.y)
+    assert net.score(tiny_sine.X_test, tiny_sine.y_test) > 0.2
+
+
+def test_same_seed_same_predictions_and_round_trips(tiny_sine, tiny_lstm):
+    a = tiny_lstm(dropout=0.3, num_layers=2).fit(tiny_sine.X, tiny_sine.y)
+    b = clone(a).fit(tiny_sine.X, tiny_sine.y)
+    np.testing.assert_array_equal(a.predict(tiny_sine.X_test), b.predict(tiny_sine.X_test))
+    restored = pickle.loads(pickle.dumps(a))
+    np.testing.assert_array_equal(a.predict(tiny_sine.X_test), restored.predict(tiny_sine.X_test))
+    assert restored.get_params(deep=False).keys() == a.get_params(deep=False).keys()
+
+
+@pytest.mark.parametrize("params,message", [
+    ({"hidden_size": 0}, r"Invalid hidden_size=0: must be >= 1"),
+    ({"dropout": 1.5}, r"Invalid dropout=1\.5: must be >= 0 and <= 1"),
+    ({"output": "all"}, r"Invalid output='all'\. Allowed: last, sequence"),
+])
+def test_bad_module_params(tiny_sine, tiny_lstm, params, message):
+    with pytest.raises(ValueError, match=message):
+        tiny_lstm(**params).fit(tiny_sine.X, tiny_sine.y)
+
+
+def test_wrong_rank_is_a_clear_error(tiny_sine, tiny_lstm):
+    with pytest.raises(ValueError, match=r"LSTMRegressor expects X of shape \(n_samples, n_steps, "
+                                         r"n_features\) \(3-D\); got a 2-D array"):
+        tiny_lstm().fit(tiny_sine.X[:, :, 0], tiny_sine.y)

@@ -1,0 +1,216 @@
+"""The skorch bases: searchable training settings, sklearn conventions, errors that name values."""
+
+import pickle
+
+import numpy as np
+import pytest
+import torch
+from sklearn.base import clone
+from skorch.callbacks import EarlyStopping, GradientNormClipping, LRScheduler
+
+from skhyper.nets import NetClassifier, NetRegressor, NonFiniteLossError, resolve_device
+
+
+class TinyMLP(torch.nn.Module):
+    def __init__(self, n_in, n_out, hidden=8):
+        super().__init__()
+        self.layers = torch.nn.Sequential(
+            torch.nn.Linear(n_in, hidden), torch.nn.ReLU(), torch.nn.Linear(hidden, n_out))
+
+    def forward(self, X):
+        return self.layers(X)
+
+
+class MLPRegressor(NetRegressor):
+    module_params = ("hidden",)
+
+    def __init__(self, hidden=8, *, module=TinyMLP, **kwargs):
+        super().__init__(module, **kwargs)
+        self.hidden = hidden
+
+    def module_size_params(self):
+        return {"n_in": self.n_features_in_, "n_out": self.n_outputs_}
+
+
+class MLPClassifier(NetClassifier):
+    def __init__(self, *, module=TinyMLP, **kwargs):
+        super().__init__(module, **kwargs)
+
+    def module_size_params(self):
+        return {"n_in": self.n_features_in_, "n_out": self.n_outputs_}
+
+
+class NaNModule(TinyMLP):
+    def forward(self, X):
+        return super().forward(X) * float("nan")
+
+
+@pytest.fixture(scope="module")
+def tabular():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(120, 4)).astype(np.float32)
+    y = X @ np.array([1.0, -2.0, 0.5, 0.0], dtype=np.float32)
+    return X, y
+
+
+def test_training_settings_compile_into_callbacks(tabular):
+    net = MLPRegressor(max_epochs=2, grad_clip=0.5, lr_scheduler="step", lr_scheduler__step_size=1,
+                       patience=3, random_state=0).fit(*tabular)
+    callbacks = dict(net.callbacks_)
+    assert callbacks["grad_clip"].gradient_clip_value == 0.5
+    assert isinstance(callbacks["lr_scheduler"], LRScheduler)
+    assert callbacks["lr_scheduler"].kwargs["step_size"] == 1
+    assert isinstance(callbacks["early_stopping"], EarlyStopping)
+    # StepLR(step_size=1, gamma=0.1) divided the learning rate after each epoch.
+    assert net.optimizer_.param_groups[0]["lr"] == pytest.approx(1e-3 * 0.01)
+    off = MLPRegressor(max_epochs=1, random_state=0).fit(*tabular)
+    assert not {"grad_clip", "lr_scheduler", "early_stopping"} & set(dict(off.callbacks_))
+    assert isinstance(callbacks["grad_clip"], GradientNormClipping)
+
+
+@pytest.mark.parametrize("name,cls", [("adam", torch.optim.Adam), ("adamw", torch.optim.AdamW),
+                                      ("sgd", torch.optim.SGD), ("rmsprop", torch.optim.RMSprop)])
+def test_optimizer_by_name_with_weight_decay(tabular, name, cls):
+    net = MLPRegressor(optimizer=name, weight_decay=1e-3, max_epochs=1).fit(*tabular)
+    assert type(net.optimizer_) is cls
+    assert net.optimizer_.param_groups[0]["weight_decay"] == 1e-3
+
+
+@pytest.mark.parametrize("scheduler", ["cosine", "step", "exponential", "plateau"])
+def test_every_scheduler_trains_and_ignores_settings_of_others(tabular, scheduler):
+    # A search may vary the scheduler while fixing one scheduler's settings.
+    net = MLPRegressor(max_epochs=3, lr_scheduler=scheduler, lr_scheduler__factor=0.3,
+                       lr_scheduler__eta_min=1e-5, random_state=0).fit(*tabular)
+    assert len(net.history) == 3
+
+
+def test_cosine_anneals_to_eta_min_over_max_epochs(tabular):
+    net = MLPRegressor(max_epochs=4, lr=1e-2, lr_scheduler="cosine", lr_scheduler__eta_min=1e-4,
+                       validation_fraction=None).fit(*tabular)
+    assert net.optimizer_.param_groups[0]["lr"] == pytest.approx(1e-4)
+
+
+def test_early_stopping_stops_before_max_epochs(tabular):
+    # An improvement threshold no epoch can reach: stops after `patience` epochs without one.
+    net = MLPRegressor(max_epochs=30, patience=2, min_delta=1e6, random_state=0).fit(*tabular)
+    assert net.n_epochs_ == 3
+
+
+def test_validation_fraction_none_monitors_training_loss(tabular):
+    net = MLPRegressor(max_epochs=2, validation_fraction=None, patience=5).fit(*tabular)
+    assert "valid_loss" not in net.history[-1]
+    assert dict(net.callbacks_)["early_stopping"].monitor == "train_loss"
+
+
+def test_clone_pickle_and_params_round_trip(tabular):
+    net = MLPRegressor(hidden=5, optimizer="sgd", lr_scheduler="plateau", lr_scheduler__factor=0.2,
+                       device="auto", random_state=3, max_epochs=2)
+    params = net.get_params(deep=False)
+    assert params["device"] == "auto" and params["lr_scheduler__factor"] == 0.2
+    cloned = clone(net)
+    assert cloned.get_params(deep=False).keys() == params.keys()
+    assert cloned.set_params(hidden=7, lr=0.05) is cloned
+    assert (cloned.hidden, cloned.lr, net.hidden) == (7, 0.05, 5)
+
+    net.fit(*tabular)
+    restored = pickle.loads(pickle.dumps(net))
+    np.testing.assert_allclose(restored.predict(tabular[0]), net.predict(tabular[0]))
+    assert restored.get_params(deep=False)["device"] == "auto"
+    refit_clone = clone(net)
+    assert not refit_clone.initialized_  # clone of a fitted net is unfitted
+
+
+def test_same_random_state_same_predictions(tabular):
+    X, y = tabular
+    first = MLPRegressor(max_epochs=3, random_state=7).fit(X, y).predict(X)
+    again = MLPRegressor(max_epochs=3, random_state=7).fit(X, y).predict(X)
+    other = MLPRegressor(max_epochs=3, random_state=8).fit(X, y).predict(X)
+    np.testing.assert_array_equal(first, again)
+    assert not np.allclose(first, other)
+
+
+def test_partial_fit_continues_training(tabular):
+    X, y = tabular
+    net = MLPRegressor(max_epochs=2, random_state=0).fit(X, y)
+    weights = [p.detach().clone() for p in net.module_.parameters()]
+    net.partial_fit(X, y, epochs=3)
+    assert net.n_epochs_ == 5
+    # Same module object, trained further: not re-initialized.
+    moved = [not torch.equal(a, b) for a, b in zip(weights, net.module_.parameters())]
+    assert any(moved)
+    net.fit(X, y)  # fit starts again from scratch
+    assert net.n_epochs_ == 2
+
+
+def test_regressor_shapes(tabular):
+    X, y = tabular
+    net = MLPRegressor(max_epochs=1).fit(X, y)
+    assert net.predict(X).shape == (len(X),) and net.n_features_in_ == 4
+    two = MLPRegressor(max_epochs=1).fit(X, np.c_[y, -y])
+    assert two.predict(X).shape == (len(X), 2)
+    # float64 input is accepted and cast
+    assert MLPRegressor(max_epochs=1).fit(X.astype(np.float64), y).predict(X).dtype == np.float32
+
+
+def test_classifier_with_string_labels():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(150, 3)).astype(np.float32)
+    labels = np.array(["down", "flat", "up"])[(X[:, 0] > -0.4).astype(int) + (X[:, 0] > 0.4)]
+    clf = MLPClassifier(max_epochs=15, lr=1e-2, random_state=0).fit(X, labels)
+    assert list(clf.classes_) == ["down", "flat", "up"]
+    assert set(clf.predict(X)) <= set(labels)
+    proba = clf.predict_proba(X)
+    assert proba.shape == (150, 3)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-5)
+    assert clf.score(X, labels) > 0.5
+
+
+def test_non_finite_loss_raises_with_epoch():
+    X = np.ones((20, 2), dtype=np.float32)
+    net = MLPRegressor(module=NaNModule, max_epochs=3)
+    with pytest.raises(NonFiniteLossError, match="training loss became nan at epoch 1"):
+        net.fit(X, np.ones(20))
+
+
+@pytest.mark.parametrize("params,message", [
+    ({"optimizer": "adamx"}, r"Invalid optimizer='adamx'\. Did you mean 'adam'\? Allowed: adam"),
+    ({"lr_scheduler": "cosin"}, r"Invalid lr_scheduler='cosin'\. Did you mean 'cosine'\?"),
+    ({"lr": -0.1}, r"Invalid lr=-0\.1: must be > 0"),
+    ({"batch_size": 0}, r"Invalid batch_size=0: must be >= 1"),
+    ({"patience": 2.5}, r"Invalid patience=2\.5: expected an integer or None"),
+    ({"validation_fraction": 1.5}, r"Invalid validation_fraction=1\.5: must be > 0 and <= 1"),
+    ({"device": "tpu"}, r"Invalid device='tpu'\..* Allowed: cpu, cuda, auto"),
+    ({"lr_scheduler": "step", "lr_scheduler__stepsize": 3},
+     r"Invalid lr_scheduler setting\(s\) lr_scheduler__stepsize"),
+])
+def test_bad_training_settings_name_the_value(tabular, params, message):
+    with pytest.raises(ValueError, match=message):
+        MLPRegressor(max_epochs=1, **params).fit(*tabular)
+
+
+def test_bad_data_names_the_problem(tabular):
+    X, y = tabular
+    with pytest.raises(ValueError, match=r"expects X of shape \(n_samples, n_features\) \(2-D\); "
+                                         r"got a 3-D array of shape \(120, 4, 1\)"):
+        MLPRegressor(max_epochs=1).fit(X[..., None], y)
+    with pytest.raises(ValueError, match=r"inconsistent numbers of samples: \[120, 119\]"):
+        MLPRegressor(max_epochs=1).fit(X, y[:-1])
+    X_nan = X.copy()
+    X_nan[0, 0] = np.nan
+    with pytest.raises(ValueError, match="contains NaN; MLPRegressor does not accept missing"):
+        MLPRegressor(max_epochs=1).fit(X_nan, y)
+    fitted = MLPRegressor(max_epochs=1).fit(X, y)
+    with pytest.raises(ValueError, match="X has 3 features per step, but MLPRegressor was fitted "
+                                         "with 4"):
+        fitted.predict(X[:, :3])
+
+
+def test_device_auto_resolves_to_what_is_available():
+    assert resolve_device("auto") == ("cuda" if torch.cuda.is_available() else "cpu")
+    assert resolve_device("cpu") == "cpu"
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the error on a machine without CUDA")
+def test_cuda_requested_without_cuda_is_a_clear_error(tabular):
+    with pytest.raises(ValueError, match="CUDA is not available on this machine"):
+        MLPRegressor(max_epochs=1, device="cuda").fit(*tabular)
