@@ -167,7 +167,7 @@ def _write_outputs(out, search, store, config, data, elapsed):
         "fits_trained": trained,
         "fits_restored": restored,
         "n_candidates": len(search.cv_results_["params"]),
-        "n_failed": int((np.asarray(status) != "ok").sum()) if status is not None else 0,
+        "n_failed": int((np.asarray(status) == "failed").sum()) if status is not None else 0,
         "best_params": best_params(search, config),
         "best_score": float(search.best_score_),
         "test_score": _test_score(search, data),

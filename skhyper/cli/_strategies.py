@@ -12,8 +12,9 @@ grid, random, bayes
 halving
     scikit-learn's HalvingGridSearchCV with epochs (``max_epochs``) as the resource.
 staged
-    :class:`skhyper.StagedHalvingSearchCV`: warm-started successive halving, then an extended
-    stage, over the family's random space or --space.
+    :class:`skhyper.StagedHalvingSearchCV`: --n-iter candidates drawn from the family's random
+    space or --space, warm-started successive halving up to --epochs, then an extended stage
+    for the best; resumed through the search's own ``store=``.
 """
 
 import numpy as np
@@ -140,6 +141,9 @@ def _staged_search(estimator, param_space, *, cv, scoring, n_iter, epochs, seed,
     except ImportError:
         raise UsageError("--strategy staged needs skhyper.StagedHalvingSearchCV, which this "
                          "installation of skhyper does not have yet.") from None
-    return StagedHalvingSearchCV(estimator, param_space, n_candidates=n_iter, cv=cv,
-                                 scoring=scoring, max_epochs=epochs or estimator.max_epochs,
-                                 random_state=seed, n_jobs=n_jobs, store=store)
+    # Rungs grow by factor 3 up to --epochs; the best candidate then trains longer (extended
+    # stage, up to twice --epochs) before the refit.
+    return StagedHalvingSearchCV(estimator, param_space, sampler="random", n_candidates=n_iter,
+                                 max_epochs=epochs or estimator.max_epochs, cv=cv,
+                                 scoring=scoring, random_state=seed, n_jobs=n_jobs,
+                                 error_score=np.nan, store=store)

@@ -12,7 +12,6 @@ Fitted estimators are stored pickled: open only stores you (or your own runs) wr
 """
 
 import json
-import math
 import pickle
 import platform
 import sqlite3
@@ -47,6 +46,7 @@ CREATE TABLE IF NOT EXISTS fits (
     error TEXT NOT NULL,
     history TEXT NOT NULL,
     versions TEXT NOT NULL,
+    record TEXT NOT NULL,
     estimator BLOB
 );
 CREATE TABLE IF NOT EXISTS results (
@@ -192,18 +192,11 @@ class ExperimentStore:
         Counts as a restored fit of :attr:`run`.
         """
         db = self._connect()
-        row = db.execute(
-            "SELECT estimator, params, fold, stage, rung, epochs, scores, fit_time, score_time, "
-            "status, error, history FROM fits WHERE key = ?", (key,)).fetchone()
+        row = db.execute("SELECT estimator, record FROM fits WHERE key = ?", (key,)).fetchone()
         if row is None:
             return None
-        blob, *fields = row
-        names = ("params", "fold", "stage", "rung", "epochs", "scores", "fit_time", "score_time",
-                 "status", "error", "history")
-        record = dict(zip(names, fields))
-        for name in ("params", "scores", "history"):
-            record[name] = json.loads(record[name])
-        record["scores"] = {k: (math.nan if v is None else v) for k, v in record["scores"].items()}
+        blob, record = row
+        record = json.loads(record)
         if self.run is not None:
             with db:
                 db.execute("UPDATE runs SET fits_restored = fits_restored + 1 WHERE id = ?",
@@ -211,8 +204,9 @@ class ExperimentStore:
         return (pickle.loads(blob) if blob is not None else None), record
 
     def save_fit(self, key, estimator, record):
-        """Store a completed unit: ``estimator`` (pickled) and ``record``'s plain values (params,
-        fold, stage, rung, epochs, scores, fit_time, score_time, status, error, history)."""
+        """Store a completed unit: ``estimator`` (pickled) and ``record`` (plain values; params,
+        fold, stage, rung, epochs, scores, fit_time, score_time, status, error and history are
+        also kept as columns for the queries). :meth:`load_fit` returns the whole record."""
         blob = pickle.dumps(estimator, protocol=pickle.HIGHEST_PROTOCOL) \
             if estimator is not None else None
         values = (
@@ -220,11 +214,11 @@ class ExperimentStore:
             record.get("stage"), record.get("rung"), record.get("epochs"),
             _dumps(record.get("scores", {})), record.get("fit_time"), record.get("score_time"),
             record.get("status", "ok"), record.get("error") or "",
-            _dumps(record.get("history", [])), _dumps(package_versions()), blob,
+            _dumps(record.get("history", [])), _dumps(package_versions()), _dumps(record), blob,
         )
         with self._connect() as db:
             db.execute("INSERT OR REPLACE INTO fits VALUES "
-                       "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", values)
+                       "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", values)
 
     # --- results of a finished search --------------------------------------------------------
 
