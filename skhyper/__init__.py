@@ -13,6 +13,7 @@ from .registry import (
     load_dataset,
     make_estimator,
 )
+from .search import StagedHalvingSearchCV
 
 try:
     __version__ = version("skhyper")
@@ -29,4 +30,5 @@ __all__ = [
     "list_models",
     "load_dataset",
     "make_estimator",
+    "StagedHalvingSearchCV",
 ]

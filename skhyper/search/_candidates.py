@@ -1,0 +1,187 @@
+"""Candidate samplers: how the staged search draws parameter settings.
+
+Each sampler proposes parameter dicts. ``grid``, ``random`` and ``list`` draw every candidate up
+front; ``bayes`` (skopt's Optimizer, ask/tell) and ``finetune`` (perturbations around the best so
+far) are *sequential*: they propose from the first-rung scores of the candidates evaluated before
+them, so chaining ``[("random", 20), ("bayes", 40), ("finetune", 15)]`` reproduces seed 004's
+random -> Bayesian -> fine-tuning exploration.
+"""
+
+import numbers
+
+import numpy as np
+from sklearn.model_selection import ParameterGrid, ParameterSampler
+
+from .._validation import check_choice, check_number
+from ._spaces import python_value, to_sampler_space, to_skopt_space
+
+SAMPLERS = ("grid", "random", "bayes", "finetune", "list")
+DEFAULT_N_CANDIDATES = 10
+
+
+class CandidateSampler:
+    """Base class: ``propose(n, observations)`` returns ``n`` parameter dicts.
+
+    ``observations`` is the list of ``(params, score)`` pairs evaluated so far (higher score is
+    better; failed candidates are left out).
+    """
+
+    #: Whether proposals depend on the scores of earlier candidates.
+    sequential = False
+
+    def __init__(self, param_space, random_state=None):
+        self.param_space = param_space
+        self.random_state = random_state
+
+    def propose(self, n, observations):
+        raise NotImplementedError
+
+
+class GridSampler(CandidateSampler):
+    """Every point of ``ParameterGrid(param_space)`` (a dict or list of dicts of lists)."""
+
+    def propose(self, n, observations):
+        return [dict(p) for p in ParameterGrid(self.param_space)]
+
+
+class ListSampler(CandidateSampler):
+    """The explicit candidates in ``param_space`` (a list of parameter dicts)."""
+
+    def propose(self, n, observations):
+        if not isinstance(self.param_space, (list, tuple)) or not all(
+                isinstance(p, dict) for p in self.param_space):
+            raise ValueError(
+                f"Invalid param_space for sampler='list': expected a list of parameter dicts, "
+                f"got {type(self.param_space).__name__}."
+            )
+        return [dict(p) for p in self.param_space]
+
+
+class RandomSampler(CandidateSampler):
+    """``n`` draws of scikit-learn's ParameterSampler (skopt dimensions are accepted too)."""
+
+    def propose(self, n, observations):
+        space = to_sampler_space(self.param_space)
+        sampler = ParameterSampler(space, n, random_state=self.random_state)
+        return [{k: python_value(v) for k, v in p.items()} for p in sampler]
+
+
+class BayesSampler(CandidateSampler):
+    """skopt's Optimizer: told the scores of all earlier candidates, asked for the next ones."""
+
+    sequential = True
+
+    def __init__(self, param_space, random_state=None, n_initial_points=5):
+        super().__init__(param_space, random_state)
+        self.n_initial_points = n_initial_points
+        self._optimizer = None
+        self._told = 0
+
+    def propose(self, n, observations):
+        from skopt import Optimizer
+
+        fixed, names, space = to_skopt_space(self.param_space)
+        if self._optimizer is None:
+            self._optimizer = Optimizer(space, n_initial_points=self.n_initial_points,
+                                        random_state=self.random_state)
+        new = observations[self._told:]
+        self._told = len(observations)
+        points, values = [], []
+        for params, score in new:
+            point = [params.get(name) for name in names]
+            if point in space and np.isfinite(score):  # candidates outside the space teach nothing
+                points.append(point)
+                values.append(-float(score))  # skopt minimises
+        if points:
+            self._optimizer.tell(points, values)
+        asked = self._optimizer.ask(n_points=n) if n > 1 else [self._optimizer.ask()]
+        return [{**fixed, **{k: python_value(v) for k, v in zip(names, x)}} for x in asked]
+
+
+class FinetuneSampler(CandidateSampler):
+    """Gaussian perturbations around the best candidates so far.
+
+    Works in skopt's normalised space ([0, 1] per dimension, log scale for log-uniform ones):
+    each proposal perturbs one of the ``n_best`` best observations with noise of standard
+    deviation ``scale`` and maps it back.
+    """
+
+    sequential = True
+
+    def __init__(self, param_space, random_state=None, n_best=3, scale=0.1):
+        super().__init__(param_space, random_state)
+        self.n_best = n_best
+        self.scale = scale
+        self._rng = None
+
+    def propose(self, n, observations):
+        fixed, names, space = to_skopt_space(self.param_space)
+        space.set_transformer("normalize")
+        if self._rng is None:
+            self._rng = np.random.default_rng(self.random_state)
+        ranked = [p for p, s in sorted(observations, key=lambda o: -o[1]) if np.isfinite(s)]
+        centres = [[p.get(name) for name in names] for p in ranked]
+        centres = [c for c in centres if c in space][:self.n_best]
+        if not centres:
+            raise ValueError(
+                "The finetune sampler needs earlier successful candidates inside param_space; "
+                "chain it after another sampler, e.g. [('random', 10), ('finetune', 5)]."
+            )
+        proposals = []
+        for i in range(n):
+            centre = space.transform([centres[i % len(centres)]])[0]
+            noisy = np.clip(centre + self._rng.normal(0.0, self.scale, len(centre)), 0.0, 1.0)
+            point = space.inverse_transform([noisy])[0]
+            proposals.append({**fixed, **{k: python_value(v) for k, v in zip(names, point)}})
+        return proposals
+
+
+_CLASSES = {"grid": GridSampler, "random": RandomSampler, "bayes": BayesSampler,
+            "finetune": FinetuneSampler, "list": ListSampler}
+
+
+def parse_steps(sampler, n_candidates):
+    """Normalise ``sampler`` / ``n_candidates`` to a list of ``(name, n, batch)`` steps.
+
+    ``n`` is None for ``grid`` and ``list`` (all their points); ``batch`` is how many candidates
+    a sequential sampler proposes before their scores are told back (1 unless given).
+    """
+    if isinstance(sampler, str):
+        raw = [(sampler, n_candidates)]
+    elif isinstance(sampler, (list, tuple)) and sampler:
+        if n_candidates is not None:
+            raise ValueError(
+                f"Invalid n_candidates={n_candidates!r} with a chained sampler: give each "
+                "step's count in the chain, e.g. sampler=[('random', 8), ('bayes', 8)]."
+            )
+        raw = [(step,) if isinstance(step, str) else tuple(step) for step in sampler]
+    else:
+        raise ValueError(
+            f"Invalid sampler={sampler!r}. Allowed: one of {', '.join(SAMPLERS)}, or a list of "
+            "(name, n_candidates) steps such as [('random', 8), ('bayes', 8)]."
+        )
+    steps = []
+    for step in raw:
+        if not 1 <= len(step) <= 3:
+            raise ValueError(f"Invalid sampler step {step!r}: expected (name, n[, batch]).")
+        name, n, batch = (tuple(step) + (None, None))[:3]
+        check_choice("sampler", name, SAMPLERS)
+        if name in ("grid", "list"):
+            if n is not None:
+                raise ValueError(
+                    f"Invalid n_candidates={n!r} for sampler={name!r}: it evaluates all of its "
+                    "points; leave n_candidates=None (use 'random' to subsample)."
+                )
+        else:
+            n = DEFAULT_N_CANDIDATES if n is None else n
+            check_number("n_candidates", n, low=1, integer=True)
+        batch = 1 if batch is None else check_number("batch", batch, low=1, integer=True)
+        steps.append((name, n, batch))
+    return steps
+
+
+def make_sampler(name, param_space, random_state):
+    """The sampler class ``name`` on ``param_space``, seeded with ``random_state``."""
+    if isinstance(random_state, numbers.Integral):
+        random_state = int(random_state)
+    return _CLASSES[name](param_space, random_state=random_state)

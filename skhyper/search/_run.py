@@ -1,0 +1,266 @@
+"""The execution of one staged search: candidates, rungs, units, store and learning curves.
+
+:class:`StagedRun` holds everything that lives only for one ``fit`` call, so the estimator keeps
+nothing but its parameters and fitted attributes.
+"""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from joblib import Parallel, cpu_count, delayed, effective_n_jobs
+from sklearn.base import clone
+
+from ._candidates import make_sampler
+from ._schedule import assign_brackets, n_survivors
+from ._units import run_unit, unit_key, unit_seed
+
+EXPLORE, EXTENDED = "explore", "extended"
+
+
+@dataclass
+class Candidate:
+    """The state of one candidate during the search (its latest evaluation per fold)."""
+
+    index: int
+    params: dict
+    n_splits: int
+    bracket: int = 0
+    stage: str = EXPLORE
+    rung: int = -1
+    epochs: int = 0
+    status: str = "ok"
+    error: str = ""
+    models: list = field(default=None)
+    fold_epochs: list = field(default=None)  # epochs actually trained per fold
+    scores: list = field(default=None)  # {metric: float} per fold
+    fit_times: list = field(default=None)  # cumulative per fold
+    score_times: list = field(default=None)
+    checkpoint: dict = None  # extended stage: the evaluation early stopping keeps
+
+    def __post_init__(self):
+        k = self.n_splits
+        self.models, self.fold_epochs = [None] * k, [0] * k
+        self.scores, self.fit_times, self.score_times = [{}] * k, [0.0] * k, [0.0] * k
+
+    @property
+    def alive(self):
+        return self.status == "ok"
+
+    def row(self):
+        """The candidate's row of cv_results_: its checkpoint in the extended stage."""
+        if self.checkpoint is not None and self.status == "ok":
+            return dict(self.checkpoint)
+        return dict(params=self.params, stage=self.stage, rung=self.rung, epochs=self.epochs,
+                    status=self.status, error=self.error, scores=list(self.scores),
+                    fit_times=list(self.fit_times), score_times=list(self.score_times))
+
+
+class StagedRun:
+    """Run the exploration rungs and the extended stage of one ``fit``.
+
+    Parameters
+    ----------
+    search : StagedHalvingSearchCV
+        Supplies the settings (read only).
+    base_estimator, X, y, splits, fit_params, classes, scorer
+        The prepared inputs of ``fit``.
+    schedule : list of int
+        Cumulative epochs per exploration rung.
+    fingerprint : str
+        Hash of the search configuration, the first part of every store key.
+    order : callable
+        ``order(rows, n)``: indices of the ``n`` best rows, best first.
+    score_of : callable
+        ``score_of(row)``: the row's mean selection score (what sequential samplers and the
+        history's ``score`` use).
+    """
+
+    def __init__(self, search, base_estimator, X, y, splits, fit_params, classes, scorer,
+                 schedule, fingerprint, order, score_of):
+        self.search = search
+        self.base_estimator = base_estimator
+        self.X, self.y, self.splits = X, y, splits
+        self.fit_params, self.classes, self.scorer = fit_params, classes, scorer
+        self.schedule, self.fingerprint = schedule, fingerprint
+        self.order, self.score_of = order, score_of
+        self.candidates = []
+        self._records = []  # (evaluation, candidate, fold, record) per unit
+        self._evaluation = 0
+        n_jobs = effective_n_jobs(search.n_jobs)
+        # one torch thread pool per worker, sized so workers do not oversubscribe the cores
+        self.n_threads = None if n_jobs == 1 else max(1, cpu_count() // n_jobs)
+
+    # --- units ----------------------------------------------------------------------------
+
+    def _log(self, message):
+        if self.search.verbose:
+            print(f"[StagedHalvingSearchCV] {message}")
+
+    def evaluate(self, targets, rung, stage):
+        """Train each ``(candidate, target_epochs)`` on every fold up to rung ``rung``."""
+        search, store = self.search, self.search.store
+        self._evaluation += 1
+        tasks = []
+        for cand, target in targets:
+            for fold, (train, test) in enumerate(self.splits):
+                key = unit_key(self.fingerprint, cand.index, cand.params, fold, stage, rung)
+                loaded = store.load_fit(key) if store is not None else None
+                if loaded is not None:
+                    self._apply(cand, fold, *loaded)
+                    continue
+                model = cand.models[fold]
+                if model is None:
+                    model = clone(self.base_estimator).set_params(**cand.params)
+                tasks.append((cand, fold, key, target, model, train, test))
+        self._log(f"{stage} rung {rung}: {len(targets)} candidate(s), {len(tasks)} unit(s) "
+                  f"to train")
+        parallel = Parallel(n_jobs=search.n_jobs, return_as="generator")
+        results = parallel(
+            delayed(run_unit)(
+                model, self.X, self.y, train, test, target - cand.epochs, self.scorer,
+                seed=unit_seed(search.random_state, cand.index, fold, rung),
+                classes=self.classes, fit_params=self.fit_params,
+                error_score=search.error_score, n_threads=self.n_threads)
+            for cand, fold, key, target, model, train, test in tasks
+        )
+        for (cand, fold, key, target, _, _, _), (model, result) in zip(tasks, results):
+            history = [
+                {"epoch": cand.fold_epochs[fold] + i + 1, **losses}
+                for i, losses in enumerate(result["losses"])
+            ]
+            record = dict(
+                params=dict(cand.params), candidate=cand.index, fold=fold, stage=stage,
+                rung=rung, epochs=target, scores=result["scores"],
+                fit_time=result["fit_time"], score_time=result["score_time"],
+                status=result["status"], error=result["error"], history=history,
+            )
+            kept = model if result["status"] == "ok" else None
+            if store is not None:
+                store.save_fit(key, kept, record)  # as each unit completes: nothing is lost
+            self._apply(cand, fold, kept, record)
+        for cand, target in targets:
+            if cand.alive:
+                cand.stage, cand.rung, cand.epochs = stage, rung, target
+
+    def _apply(self, cand, fold, model, record):
+        """Take a finished (trained or loaded) unit into the candidate's state."""
+        self._records.append((self._evaluation, cand.index, fold, record))
+        cand.models[fold] = model
+        cand.fold_epochs[fold] += len(record["history"])
+        cand.scores[fold] = dict(record["scores"])
+        cand.fit_times[fold] += record["fit_time"]
+        cand.score_times[fold] = record["score_time"]
+        if record["status"] != "ok" and cand.status != "failed":
+            # one failing fold fails the candidate: the rest of its folds are not comparable
+            cand.stage, cand.rung, cand.epochs = record["stage"], record["rung"], record["epochs"]
+            cand.status, cand.error = "failed", record["error"]
+            self._log(f"candidate {cand.index} failed: {record['error']}")
+        if cand.status == "failed":
+            cand.models = [None] * len(cand.models)
+
+    @property
+    def records(self):
+        """One plain dict per unit, ordered by evaluation, candidate and fold (the same order
+        whether units were trained, run in parallel or loaded from a store)."""
+        return [entry[-1] for entry in sorted(self._records, key=lambda e: e[:3])]
+
+    # --- exploration ----------------------------------------------------------------------
+
+    def _add(self, params_list, bracket=0):
+        new = [Candidate(len(self.candidates) + i, dict(p), len(self.splits), bracket)
+               for i, p in enumerate(params_list)]
+        self.candidates.extend(new)
+        return new
+
+    def _observations(self):
+        """(params, first-rung mean score) of every candidate evaluated successfully so far."""
+        return [(c.params, self.score_of(c.row())) for c in self.candidates
+                if c.alive and c.rung >= 0]
+
+    def draw(self, steps, param_space):
+        """Draw the candidates of every sampler step; sequential ones are evaluated at rung 0
+        as they are drawn so the next proposal can use their scores."""
+        search = self.search
+        for i, (name, n, batch) in enumerate(steps):
+            seed = None if search.random_state is None else \
+                int(np.random.SeedSequence([int(search.random_state), i]).generate_state(1)[0])
+            sampler = make_sampler(name, param_space, seed)
+            if not sampler.sequential:
+                self._add(sampler.propose(n, self._observations()))
+                continue
+            self.evaluate([(c, self.schedule[0]) for c in self.candidates if c.rung < 0],
+                          0, EXPLORE)
+            drawn = 0
+            while drawn < n:
+                size = min(batch, n - drawn)
+                new = self._add(sampler.propose(size, self._observations()))
+                self.evaluate([(c, self.schedule[0]) for c in new], 0, EXPLORE)
+                drawn += size
+        if not self.candidates:
+            raise ValueError("The samplers proposed no candidates: param_space is empty.")
+
+    def explore(self):
+        """Successive halving over the rungs, per Hyperband bracket."""
+        search, schedule = self.search, self.schedule
+        if search.brackets > 1:
+            labels = assign_brackets(len(self.candidates), search.brackets, len(schedule),
+                                     search.factor, search.random_state)
+            for cand, label in zip(self.candidates, labels):
+                cand.bracket = label
+        for rung, target in enumerate(schedule):
+            due = [c for c in self.candidates
+                   if c.alive and c.bracket <= rung and c.rung == rung - 1
+                   or c.alive and c.bracket == rung and c.rung < 0]
+            self.evaluate([(c, target) for c in due], rung, EXPLORE)
+            if rung == len(schedule) - 1:
+                break
+            for bracket in range(min(rung, search.brackets - 1) + 1):
+                group = [c for c in self.candidates
+                         if c.alive and c.bracket == bracket and c.rung == rung]
+                keep = self.order([c.row() for c in group],
+                                  n_survivors(len(group), search.factor))
+                kept = {group[i].index for i in keep}
+                for cand in group:
+                    if cand.index not in kept:
+                        cand.status = "pruned"
+
+    # --- extended stage -------------------------------------------------------------------
+
+    def extend(self, top_k, total_epochs, every, patience):
+        """Train the ``top_k`` best explored candidates up to ``total_epochs`` under the same
+        folds, evaluating every ``every`` epochs; stop a candidate when its mean score has not
+        improved for ``patience`` epochs and keep its best evaluation."""
+        ranked = [c for c in self.candidates if c.status in ("ok", "pruned")]
+        by_rung = sorted({c.rung for c in ranked}, reverse=True)
+        top = []
+        for rung in by_rung:  # later rungs first: they were trained longer
+            group = [c for c in ranked if c.rung == rung]
+            top += [group[i] for i in self.order([c.row() for c in group], top_k - len(top))]
+            if len(top) >= top_k:
+                break
+        for cand in self.candidates:
+            if cand not in top:
+                cand.models = [None] * len(cand.models)  # free memory: never trained again
+        active = [c for c in top if c.epochs < total_epochs]
+        for cand in active:
+            cand.status = "ok"
+        rung = len(self.schedule)
+        while active:
+            self.evaluate([(c, min(c.epochs + every, total_epochs)) for c in active], rung,
+                          EXTENDED)
+            still = []
+            for cand in active:
+                if not cand.alive:
+                    continue
+                current = cand.row() if cand.checkpoint is None else dict(
+                    cand.checkpoint, rung=rung, epochs=cand.epochs, scores=list(cand.scores),
+                    fit_times=list(cand.fit_times), score_times=list(cand.score_times))
+                if cand.checkpoint is None or self.order([cand.checkpoint, current], 1) == [1]:
+                    cand.checkpoint = current
+                waited = cand.epochs - cand.checkpoint["epochs"]
+                if cand.epochs < total_epochs and (patience is None or waited < patience):
+                    still.append(cand)
+                else:
+                    cand.models = [None] * len(cand.models)
+            active = still
+            rung += 1

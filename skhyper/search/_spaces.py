@@ -1,0 +1,106 @@
+"""Search-space conversions between the forms scikit-learn and skopt take.
+
+One ``param_space`` serves every sampler: a dict whose values are lists (categorical choices),
+scipy.stats frozen distributions (``uniform``, ``loguniform``, ``randint``) or skopt dimensions
+(``Real``, ``Integer``, ``Categorical``). A single-element list fixes a parameter.
+"""
+
+import numbers
+
+import numpy as np
+
+
+def python_value(value):
+    """A numpy scalar as the matching Python scalar (params must be plain for YAML and stores)."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _is_skopt_dimension(value):
+    return type(value).__module__.startswith("skopt.")
+
+
+def _is_distribution(value):
+    return hasattr(value, "rvs") and hasattr(value, "dist") and hasattr(value, "support")
+
+
+def to_skopt_dimension(name, value):
+    """Convert one space entry to a skopt dimension."""
+    from skopt.space import Categorical, Integer, Real
+
+    if _is_skopt_dimension(value):
+        return value
+    if isinstance(value, (list, tuple)):
+        return Categorical(list(value), name=name)
+    if _is_distribution(value):
+        low, high = (python_value(v) for v in value.support())
+        kind = value.dist.name
+        if kind == "uniform":
+            return Real(low, high, name=name)
+        if kind in ("loguniform", "reciprocal"):
+            return Real(low, high, prior="log-uniform", name=name)
+        if kind == "randint":
+            return Integer(low, high, name=name)
+        raise ValueError(
+            f"Invalid distribution for {name!r}: scipy.stats.{kind} has no skopt equivalent. "
+            "Allowed for the bayes and finetune samplers: uniform, loguniform, randint, a list "
+            "of choices, or a skopt Real / Integer / Categorical."
+        )
+    raise ValueError(
+        f"Invalid search-space entry {name}={value!r}: expected a list of choices, a scipy.stats "
+        "distribution or a skopt dimension."
+    )
+
+
+def split_fixed(param_space):
+    """Split ``param_space`` into (fixed params, searched entries): one-element lists are fixed."""
+    _check_space(param_space)
+    fixed, searched = {}, {}
+    for name, value in param_space.items():
+        if isinstance(value, (list, tuple)) and len(value) == 1:
+            fixed[name] = value[0]
+        else:
+            searched[name] = value
+    return fixed, searched
+
+
+def to_skopt_space(param_space):
+    """(fixed params, names, skopt Space) for the searched entries of ``param_space``."""
+    from skopt.space import Space
+
+    fixed, searched = split_fixed(param_space)
+    names = sorted(searched)
+    space = Space([to_skopt_dimension(name, searched[name]) for name in names])
+    return fixed, names, space
+
+
+class SkoptDistribution:
+    """A skopt dimension with the scalar ``rvs`` that scikit-learn's ParameterSampler expects."""
+
+    def __init__(self, dimension):
+        self.dimension = dimension
+
+    def rvs(self, random_state=None):
+        return python_value(self.dimension.rvs(n_samples=1, random_state=random_state)[0])
+
+
+def to_sampler_space(param_space):
+    """``param_space`` in the form ParameterSampler takes (skopt dimensions wrapped)."""
+    _check_space(param_space)
+    return {name: SkoptDistribution(value) if _is_skopt_dimension(value) else value
+            for name, value in param_space.items()}
+
+
+def _check_space(param_space):
+    if not isinstance(param_space, dict) or not param_space:
+        raise ValueError(
+            f"Invalid param_space={param_space!r}: expected a non-empty dict mapping parameter "
+            "names to lists, scipy.stats distributions or skopt dimensions."
+        )
+    for name, value in param_space.items():
+        if isinstance(value, (list, tuple)) and len(value) == 0:
+            raise ValueError(f"Invalid search-space entry {name}=[]: give at least one value.")
+        if isinstance(value, (str, numbers.Number)):
+            raise ValueError(
+                f"Invalid search-space entry {name}={value!r}: wrap a fixed value in a list, "
+                f"e.g. {name}=[{value!r}]."
+            )

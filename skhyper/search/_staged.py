@@ -1,0 +1,381 @@
+"""StagedHalvingSearchCV: warm-started successive halving under k-fold CV, then an extended
+stage for the best candidates, then a refit on all data."""
+
+import math
+import numbers
+import time
+
+import joblib
+import numpy as np
+from sklearn.base import clone, is_classifier
+from sklearn.model_selection import check_cv
+from sklearn.model_selection._search import BaseSearchCV
+from sklearn.utils import indexable
+from sklearn.utils.validation import _check_method_params
+
+from .._validation import check_number
+from ._candidates import parse_steps
+from ._epochs import check_trainable, is_skorch_net, train_epochs
+from ._run import EXTENDED, StagedRun
+from ._schedule import rung_epochs
+from ._units import refit_seed, seed_torch
+
+_STAGE_LEVEL = {EXTENDED: 1}
+
+
+class StagedHalvingSearchCV(BaseSearchCV):
+    """Warm-started successive halving under k-fold CV, an extended stage, and a refit.
+
+    Every candidate is trained on every CV fold for a few epochs (the first *rung*); after each
+    rung the best ``1/factor`` of the candidates *continue training* the fold models they already
+    have (``partial_fit`` / ``warm_start``; never from scratch) until ``max_epochs``. The
+    ``top_k`` best then train on up to ``extended_epochs`` on the same folds, evaluated every
+    ``extended_eval_every`` epochs with early stopping on the mean CV score. The best candidate
+    is refit on all data for the number of epochs its CV evaluation used.
+
+    Parameters
+    ----------
+    estimator : estimator object
+        A skorch net (skhyper's nets included), an estimator with ``partial_fit`` (SGDClassifier,
+        MLPClassifier, ...) or one with ``warm_start`` and ``max_iter``. Its own epoch setting
+        (``max_epochs`` / ``max_iter``) is ignored: the search decides how long each fit trains.
+    param_space : dict, or list of dict
+        For ``grid``: lists (a list of such dicts is a union of grids, as in GridSearchCV).
+        For ``random``, ``bayes`` and ``finetune``: lists, scipy.stats distributions
+        (``uniform``, ``loguniform``, ``randint``) or skopt dimensions. For ``list``: the
+        explicit candidates, a list of parameter dicts.
+    sampler : {"grid", "random", "bayes", "finetune", "list"} or list of steps, default="grid"
+        How candidates are drawn. A list of ``(name, n_candidates)`` (or ``(name, n, batch)``)
+        steps chains samplers, e.g. ``[("random", 20), ("bayes", 40), ("finetune", 15)]`` as in
+        seed 004. ``bayes`` asks skopt's Optimizer, told the first-rung scores of all earlier
+        candidates; ``finetune`` perturbs the best so far. Both propose ``batch`` (default 1)
+        candidates at a time and evaluate them at the first rung before the next proposal.
+    n_candidates : int or None, default=None
+        Candidates drawn by a single ``random``, ``bayes`` or ``finetune`` sampler (10 when
+        None). Must be None for ``grid``, ``list`` and chained samplers.
+    min_epochs : int, default=1
+        About the epochs per fold of the first rung.
+    max_epochs : int, default=9
+        Epochs per fold of the last exploration rung. Rungs grow by ``factor`` backwards from
+        it: ``min_epochs=1, max_epochs=9, factor=3`` gives rungs at 1, 3 and 9 epochs.
+    factor : float, default=3
+        After each rung the best ``n // factor`` candidates (at least one) continue.
+    brackets : int, default=1
+        Hyperband brackets: bracket ``j`` enters at rung ``j``; candidates are shared between
+        brackets in Hyperband's proportions. Not combinable with ``bayes`` or ``finetune``.
+    cv : int, cross-validation generator or iterable, default=None
+        As in GridSearchCV (5-fold when None). The same folds serve every stage.
+    scoring : str, callable, list, tuple or dict, default=None
+        As in GridSearchCV, multi-metric included.
+    refit : bool, str or callable, default=True
+        As in GridSearchCV. With multi-metric scoring, a metric name or a callable
+        (``refit(cv_results) -> best index``) that also chooses the survivors of every rung:
+        it is applied repeatedly to pick the best, the next best, and so on.
+    top_k : int, default=1
+        Candidates of the extended stage; 0 skips it.
+    extended_epochs : int or None, default=None
+        Total epochs per fold the extended stage trains up to; ``2 * max_epochs`` when None.
+    extended_eval_every : int or None, default=None
+        Epochs between evaluations in the extended stage (each one a rung);
+        ``max(1, round(max_epochs / factor))`` when None.
+    extended_patience : int or None, default=None
+        Stop a candidate of the extended stage once its mean CV score has not improved for this
+        many epochs; its row keeps the best evaluation. None trains to ``extended_epochs``.
+    n_jobs : int or None, default=None
+        Units (candidate x fold) run in parallel with joblib, also under
+        ``joblib.parallel_backend("dask")``. Each worker uses ``cpu_count() // n_jobs`` torch
+        threads.
+    random_state : int or None, default=None
+        Seeds the samplers and, per unit of work (candidate c, fold k, rung r), torch's global
+        RNG from ``(random_state, c, k, r)``: sequential, parallel and resumed runs give the
+        same ``cv_results_`` on CPU (with the same torch thread count). None is not
+        reproducible.
+    error_score : "raise" or float, default=np.nan
+        Score of a candidate whose training or scoring raised (NaN loss included); it is
+        recorded as failed with its message and dropped. "raise" re-raises.
+    verbose : int, default=0
+        Print a line per rung.
+    store : object or None, default=None
+        Resume support: an object with ``load_fit(key) -> (estimator, record) | None`` and
+        ``save_fit(key, estimator, record)`` (e.g. ``skhyper.tracking.ExperimentStore``).
+        Each finished unit is saved at once; a unit the store already has is not trained again.
+        The store must copy (serialise) the estimator it is given, and hand back a fresh one.
+
+    Attributes
+    ----------
+    cv_results_ : dict of numpy arrays
+        One row per candidate, its latest evaluation (in the extended stage: the evaluation
+        early stopping kept), in GridSearchCV's format plus ``stage`` ("explore" or
+        "extended"), ``rung``, ``epochs`` (per fold), ``status`` ("ok", "failed", "pruned") and
+        ``error``. ``rank_test_*`` ranks by stage, then rung reached, then score: rows trained
+        longer rank first, and rank 1 is the best candidate.
+    best_estimator_, best_score_, best_params_, best_index_, scorer_, multimetric_,
+    refit_time_, n_splits_
+        As in GridSearchCV. ``best_estimator_`` is trained on all data for
+        ``cv_results_["epochs"][best_index_]`` epochs (a skorch net's ``max_epochs`` is set to
+        that number). ``best_params_`` holds the searched parameters only, not the epochs.
+    n_epochs_total_ : int
+        Epochs trained in cross-validation, summed over candidates and folds (the refit is not
+        counted; units loaded from a store count as when they were trained).
+    history_ : list of dict
+        Learning curves, one record per (candidate, fold, epoch): ``candidate``, ``stage``,
+        ``rung``, ``fold``, ``epoch``, ``train_loss``, ``valid_loss`` (NaN where the estimator
+        does not report it) and ``score`` (the test-fold score at the epoch a rung was
+        evaluated, NaN otherwise). ``pandas.DataFrame(search.history_)`` reads it.
+    rung_epochs_ : list of int
+        Cumulative epochs per fold of the exploration rungs.
+    """
+
+    # _format_results reads it; the staged search scores test folds only.
+    return_train_score = False
+
+    def __init__(self, estimator, param_space, *, sampler="grid", n_candidates=None,
+                 min_epochs=1, max_epochs=9, factor=3, brackets=1, cv=None, scoring=None,
+                 refit=True, top_k=1, extended_epochs=None, extended_eval_every=None,
+                 extended_patience=None, n_jobs=None, random_state=None, error_score=np.nan,
+                 verbose=0, store=None):
+        super().__init__(estimator, scoring=scoring, n_jobs=n_jobs, refit=refit, cv=cv,
+                         verbose=verbose, error_score=error_score, return_train_score=False)
+        self.param_space = param_space
+        self.sampler = sampler
+        self.n_candidates = n_candidates
+        self.min_epochs = min_epochs
+        self.max_epochs = max_epochs
+        self.factor = factor
+        self.brackets = brackets
+        self.top_k = top_k
+        self.extended_epochs = extended_epochs
+        self.extended_eval_every = extended_eval_every
+        self.extended_patience = extended_patience
+        self.random_state = random_state
+        self.store = store
+
+    # --- settings -------------------------------------------------------------------------
+
+    def _check_settings(self):
+        check_number("min_epochs", self.min_epochs, low=1, integer=True)
+        check_number("max_epochs", self.max_epochs, low=self.min_epochs, integer=True)
+        check_number("factor", self.factor, low=1, low_open=True)
+        steps = parse_steps(self.sampler, self.n_candidates)
+        schedule = rung_epochs(self.min_epochs, self.max_epochs, self.factor)
+        check_number("brackets", self.brackets, low=1, high=len(schedule), integer=True)
+        sequential = [name for name, _, _ in steps if name in ("bayes", "finetune")]
+        if self.brackets > 1 and sequential:
+            raise ValueError(
+                f"Invalid brackets={self.brackets} with sampler {sequential[0]!r}: sequential "
+                "samplers compare first-rung scores, which brackets entering at later rungs do "
+                "not have. Use brackets=1, or a grid / random / list sampler."
+            )
+        check_number("top_k", self.top_k, low=0, integer=True)
+        check_number("extended_epochs", self.extended_epochs, low=self.max_epochs,
+                     integer=True, allow_none=True)
+        check_number("extended_eval_every", self.extended_eval_every, low=1, integer=True,
+                     allow_none=True)
+        check_number("extended_patience", self.extended_patience, low=1, integer=True,
+                     allow_none=True)
+        check_number("random_state", self.random_state, low=0, integer=True, allow_none=True)
+        if not (self.error_score == "raise" or isinstance(self.error_score, numbers.Real)):
+            raise ValueError(
+                f"Invalid error_score={self.error_score!r}: expected 'raise' or a number."
+            )
+        if self.store is not None and not all(
+                callable(getattr(self.store, name, None)) for name in ("load_fit", "save_fit")):
+            raise ValueError(
+                f"Invalid store={self.store!r}: expected an object with load_fit(key) and "
+                "save_fit(key, estimator, record) methods, or None."
+            )
+        return steps, schedule
+
+    def _fingerprint(self, base_estimator, X, y, splits, fit_params, schedule):
+        """Hash of everything a unit's result depends on besides its own coordinates."""
+        return joblib.hash((
+            type(base_estimator).__module__, type(base_estimator).__qualname__,
+            base_estimator.get_params(deep=False), X, y, [test for _, test in splits],
+            fit_params, self.scoring, schedule, self.brackets, self.extended_eval_every,
+            self.random_state,
+        ))
+
+    # --- metrics and selection ------------------------------------------------------------
+
+    def _metrics(self, rows):
+        """Metric names, from the first successful evaluation."""
+        for row in rows:
+            for scores in row["scores"]:
+                if scores:
+                    return list(scores)
+        return None
+
+    def _is_multimetric(self, metrics):
+        return isinstance(self.scoring, (list, tuple, dict)) or metrics != ["score"]
+
+    def _selection_metric(self, metrics):
+        """The metric that promotes candidates (None: the refit callable decides)."""
+        if not self._is_multimetric(metrics):
+            return "score"
+        self._check_refit_for_multimetric(metrics)
+        if isinstance(self.refit, str):
+            return self.refit
+        if callable(self.refit):
+            return None
+        raise ValueError(
+            "With multi-metric scoring the staged search needs refit set to a metric name or "
+            f"a callable to choose which candidates continue; got refit={self.refit!r}."
+        )
+
+    @staticmethod
+    def _mean(row, metric):
+        values = [scores.get(metric, math.nan) for scores in row["scores"]]
+        return float(np.mean(values)) if values else math.nan
+
+    def _order(self, rows, n):
+        """Indices of the ``n`` best of ``rows`` (same stage and rung), best first."""
+        metrics = self._metrics(rows)
+        if metrics is None:
+            return []
+        metric = self._selection_metric(metrics)
+        if metric is not None:
+            means = [self._mean(row, metric) for row in rows]
+            ok = [i for i in range(len(rows)) if not math.isnan(means[i])]
+            return sorted(ok, key=lambda i: (-means[i], i))[:n]
+        remaining, picked = list(range(len(rows))), []
+        while remaining and len(picked) < n:
+            results = self._results([rows[i] for i in remaining], metrics)
+            picked.append(remaining.pop(int(self.refit(results))))
+        return picked
+
+    def _score_of(self, row):
+        metrics = self._metrics([row])
+        if metrics is None:
+            return math.nan
+        metric = self._selection_metric(metrics) or metrics[0]
+        return self._mean(row, metric)
+
+    # --- results --------------------------------------------------------------------------
+
+    def _results(self, rows, metrics):
+        """cv_results_ of ``rows`` in GridSearchCV's format, plus the staged columns."""
+        multimetric = self._is_multimetric(metrics)
+        n_splits = len(rows[0]["scores"])
+        out = []
+        for row in rows:
+            for fold in range(n_splits):
+                scores = row["scores"][fold] if row["status"] != "failed" else {}
+                scores = {m: scores.get(m, self.error_score) for m in metrics}
+                out.append(dict(fit_time=row["fit_times"][fold],
+                                score_time=row["score_times"][fold],
+                                test_scores=scores if multimetric else scores["score"]))
+        more = {key: [row[key] for row in rows]
+                for key in ("stage", "rung", "epochs", "status", "error")}
+        results = self._format_results([row["params"] for row in rows], n_splits, out, more)
+        for metric in metrics:
+            results[f"rank_test_{metric}"] = self._rank(results, metric)
+        return results
+
+    @staticmethod
+    def _rank(results, metric):
+        """Rank by (stage, rung reached, score): rows trained longer come first; failed last."""
+        keys = []
+        for stage, rung, status, mean in zip(results["stage"], results["rung"],
+                                             results["status"], results[f"mean_test_{metric}"]):
+            if status == "failed" or math.isnan(mean):
+                keys.append((-1, -1, -math.inf))
+            else:
+                level = _STAGE_LEVEL.get(stage, 0)
+                keys.append((level, 0 if level else int(rung), float(mean)))
+        return np.array([1 + sum(other > key for other in keys) for key in keys],
+                        dtype=np.int32)
+
+    def _history(self, records, metric_of):
+        history = []
+        for record in records:
+            last = len(record["history"]) - 1
+            score = record["scores"].get(metric_of, math.nan) if record["scores"] else math.nan
+            for i, epoch in enumerate(record["history"]):
+                history.append(dict(
+                    candidate=record["candidate"], stage=record["stage"], rung=record["rung"],
+                    fold=record["fold"], epoch=epoch["epoch"], train_loss=epoch["train_loss"],
+                    valid_loss=epoch["valid_loss"], score=score if i == last else math.nan,
+                ))
+        return history
+
+    # --- fit ------------------------------------------------------------------------------
+
+    def fit(self, X, y=None, groups=None, **fit_params):
+        """Run the staged search.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, ...)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs), default=None
+        groups : array-like of shape (n_samples,), default=None
+            Group labels for a group-aware ``cv``.
+        **fit_params : dict
+            Passed to every training call (sliced to the training fold where per-sample).
+
+        Returns
+        -------
+        self
+        """
+        steps, schedule = self._check_settings()
+        scorer, _ = self._get_scorers()
+        X, y, groups = indexable(X, y, groups)
+        fit_params = _check_method_params(X, params=fit_params)
+        base_estimator = clone(self.estimator)
+        check_trainable(base_estimator)
+        cv = check_cv(self.cv, y, classifier=is_classifier(base_estimator))
+        splits = list(cv.split(X, y, groups))
+        self.n_splits_ = len(splits)
+        classes = np.unique(y) if is_classifier(base_estimator) and y is not None else None
+        self.rung_epochs_ = schedule
+
+        run = StagedRun(
+            self, base_estimator, X, y, splits, fit_params, classes, scorer, schedule,
+            self._fingerprint(base_estimator, X, y, splits, fit_params, schedule),
+            order=self._order, score_of=self._score_of,
+        )
+        run.draw(steps, self.param_space)
+        run.explore()
+        total = self.extended_epochs or 2 * self.max_epochs
+        every = self.extended_eval_every or max(1, round(self.max_epochs / self.factor))
+        if self.top_k:
+            run.extend(self.top_k, total, every, self.extended_patience)
+
+        rows = [cand.row() for cand in run.candidates]
+        metrics = self._metrics(rows)
+        if metrics is None:
+            errors = sorted({row["error"] for row in rows})
+            raise ValueError(
+                f"All {len(rows)} candidates failed. Errors: " + "; ".join(errors[:3])
+            )
+        self.multimetric_ = self._is_multimetric(metrics)
+        selection = self._selection_metric(metrics)
+        results = self._results(rows, metrics)
+        self.cv_results_ = results
+        self.history_ = self._history(run.records, selection or metrics[0])
+        self.n_epochs_total_ = int(sum(len(r["history"]) for r in run.records))
+
+        refit_metric = selection if self.multimetric_ else "score"
+        if self.refit or not self.multimetric_:
+            self.best_index_ = int(self._select_best_index(self.refit, refit_metric, results))
+            if not callable(self.refit):
+                self.best_score_ = float(results[f"mean_test_{refit_metric}"][self.best_index_])
+            self.best_params_ = results["params"][self.best_index_]
+        if self.refit:
+            self._refit(base_estimator, X, y, classes, fit_params)
+        self.scorer_ = scorer._scorers if hasattr(scorer, "_scorers") else scorer
+        return self
+
+    def _refit(self, base_estimator, X, y, classes, fit_params):
+        """Train the best candidate on all data for as many epochs as its CV evaluation."""
+        epochs = int(self.cv_results_["epochs"][self.best_index_])
+        estimator = clone(base_estimator).set_params(**clone(self.best_params_, safe=False))
+        if is_skorch_net(estimator):
+            # get_params() of the refit net then tells how long it was trained
+            estimator.set_params(max_epochs=epochs)
+        start = time.perf_counter()
+        seed_torch(refit_seed(self.random_state))
+        train_epochs(estimator, X, y, epochs, classes, **fit_params)
+        self.refit_time_ = time.perf_counter() - start
+        self.best_estimator_ = estimator
+        if hasattr(estimator, "feature_names_in_"):
+            self.feature_names_in_ = estimator.feature_names_in_

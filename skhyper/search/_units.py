@@ -1,0 +1,95 @@
+"""One unit of work: train candidate c on fold k up to rung r, then score it on the test fold.
+
+A unit is deterministic from its inputs wherever it runs: torch's global RNG is seeded from
+``(random_state, c, k, r)`` at its start, and the estimator it continues is the one the
+previous rung returned (or that a store saved).
+"""
+
+import numbers
+import sys
+import time
+
+import joblib
+import numpy as np
+from sklearn.utils.metaestimators import _safe_split
+from sklearn.utils.validation import _check_method_params
+
+from ._epochs import train_epochs
+
+
+def unit_seed(random_state, candidate, fold, rung):
+    """The seed of unit (c, k, r); None when ``random_state`` is None (not reproducible)."""
+    if random_state is None:
+        return None
+    entropy = [int(random_state), int(candidate), int(fold), int(rung)]
+    return int(np.random.SeedSequence(entropy).generate_state(1)[0])
+
+
+def refit_seed(random_state):
+    """The seed of the final refit on all data."""
+    if random_state is None:
+        return None
+    return int(np.random.SeedSequence([int(random_state)], spawn_key=(1,)).generate_state(1)[0])
+
+
+def seed_torch(seed, n_threads=None):
+    """Seed torch's global RNG (and set its threads) when torch is in use; never import it."""
+    torch = sys.modules.get("torch")
+    if torch is None:
+        return
+    if n_threads is not None:
+        torch.set_num_threads(n_threads)
+    if seed is not None:
+        torch.manual_seed(seed)
+
+
+def unit_key(fingerprint, candidate, params, fold, stage, rung):
+    """Store key of a unit: readable coordinates plus a hash of the candidate's params."""
+    params_hash = joblib.hash(sorted(params.items(), key=lambda kv: kv[0]))[:16]
+    return f"{fingerprint[:16]}/{stage}/rung{rung}/cand{candidate}/fold{fold}/{params_hash}"
+
+
+def _scores_of(raw):
+    """Scorer output (float or dict) as ``{metric: float}``; a failed scorer raises."""
+    if not isinstance(raw, dict):
+        return {"score": float(raw)}
+    scores = {}
+    for name, value in raw.items():
+        if not isinstance(value, numbers.Number):
+            raise RuntimeError(f"scorer {name!r} failed: {value}")
+        scores[name] = float(value)
+    return scores
+
+
+def run_unit(estimator, X, y, train, test, n_epochs, scorer, *, seed=None, classes=None,
+             fit_params=None, error_score=np.nan, n_threads=None):
+    """Train ``estimator`` for ``n_epochs`` more epochs on ``train``, score it on ``test``.
+
+    Returns
+    -------
+    estimator : the trained estimator (the same object, trained in place)
+    result : dict
+        ``losses`` (per-epoch dicts), ``scores`` ({metric: float}, empty when failed),
+        ``fit_time``, ``score_time``, ``status`` ("ok" or "failed") and ``error`` (message).
+    """
+    seed_torch(seed, n_threads)
+    fit_params = _check_method_params(X, params=fit_params or {}, indices=train)
+    X_train, y_train = _safe_split(estimator, X, y, train)
+    X_test, y_test = _safe_split(estimator, X, y, test, train)
+    result = dict(losses=[], scores={}, fit_time=0.0, score_time=0.0, status="ok", error="")
+    start = time.perf_counter()
+    try:
+        result["losses"] = train_epochs(estimator, X_train, y_train, n_epochs, classes,
+                                        **fit_params)
+        result["fit_time"] = time.perf_counter() - start
+        start = time.perf_counter()
+        raw = scorer(estimator, X_test) if y is None else scorer(estimator, X_test, y_test)
+        result["scores"] = _scores_of(raw)
+        result["score_time"] = time.perf_counter() - start
+    except Exception as exc:  # a failing candidate is recorded, the search goes on
+        if error_score == "raise":
+            raise
+        result.update(status="failed", error=f"{type(exc).__name__}: {exc}", scores={},
+                      fit_time=time.perf_counter() - start if not result["fit_time"]
+                      else result["fit_time"])
+    return estimator, result

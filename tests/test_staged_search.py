@@ -1,0 +1,407 @@
+"""StagedHalvingSearchCV: warm-started rungs, results format, failures, multi-metric refit,
+reproducibility (sequential, parallel, dask, resumed from a store)."""
+
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.stats import loguniform
+from skorch.callbacks import Callback
+from sklearn.base import clone
+from sklearn.datasets import make_classification
+from sklearn.linear_model import LogisticRegression, SGDClassifier
+from sklearn.model_selection import KFold
+from sklearn.neighbors import KNeighborsRegressor
+from sklearn.neural_network import MLPClassifier
+
+from skhyper import StagedHalvingSearchCV
+from skhyper.search._schedule import bracket_sizes, rung_epochs
+
+TIMING = ("mean_fit_time", "std_fit_time", "mean_score_time", "std_score_time")
+
+# Epochs seen by EpochCounter; module level so the callback itself holds no state (the store
+# fingerprint hashes the estimator's parameters, callbacks included).
+EPOCHS = []
+
+
+class EpochCounter(Callback):
+    def on_epoch_end(self, net, **kwargs):
+        EPOCHS.append(len(net.history))
+
+
+@pytest.fixture
+def counted_lstm(tiny_lstm):
+    EPOCHS.clear()
+    return tiny_lstm(callbacks=[("count", EpochCounter())])
+
+
+@pytest.fixture(scope="module")
+def clf_data():
+    return make_classification(n_samples=120, n_features=6, n_informative=4, random_state=0)
+
+
+def sgd():
+    return SGDClassifier(loss="log_loss", random_state=0)
+
+
+class MemoryStore:
+    """An in-memory fit store (the protocol of skhyper.tracking.ExperimentStore).
+
+    Pickles on save and unpickles on load, as a store on disk does: the search keeps training
+    the object it saved.
+    """
+
+    def __init__(self, fail_after=None):
+        self.fits, self.fail_after, self.loads = {}, fail_after, 0
+
+    def load_fit(self, key):
+        if key not in self.fits:
+            return None
+        self.loads += 1
+        estimator, record = pickle.loads(self.fits[key])
+        return estimator, record
+
+    def save_fit(self, key, estimator, record):
+        if self.fail_after is not None and len(self.fits) >= self.fail_after:
+            raise KeyboardInterrupt("simulated crash")
+        self.fits[key] = pickle.dumps((estimator, record))
+
+
+def assert_same_results(a, b):
+    assert list(a) == list(b)
+    for key in a:
+        if key in TIMING or key.startswith("split") and key.endswith("time"):
+            continue
+        left, right = np.asarray(a[key]), np.asarray(b[key])
+        if left.dtype.kind == "f":
+            np.testing.assert_array_equal(left, right, err_msg=key)
+        else:
+            assert list(left) == list(right), key
+
+
+# --- schedule -------------------------------------------------------------------------------
+
+
+def test_rung_schedule_grows_by_factor_to_max_epochs():
+    assert rung_epochs(1, 9, 3) == [1, 3, 9]
+    assert rung_epochs(2, 20, 3) == [2, 7, 20]
+    assert rung_epochs(1, 4, 2) == [1, 2, 4]
+    assert rung_epochs(5, 5, 3) == [5]
+    assert bracket_sizes(24, 3, 3, 3) == [12, 7, 5]
+
+
+# --- warm starting --------------------------------------------------------------------------
+
+
+def test_survivors_continue_training_never_from_scratch(tiny_sine, counted_lstm):
+    search = StagedHalvingSearchCV(
+        counted_lstm, {"hidden_size": [4, 8], "lr": [1e-3, 3e-3, 1e-2]}, min_epochs=1,
+        max_epochs=4, factor=2, cv=KFold(2), top_k=0, random_state=0,
+        scoring="neg_mean_squared_error", refit=False,
+    ).fit(tiny_sine.X, tiny_sine.y)
+    # rungs at 1, 2, 4 epochs with 6 -> 3 -> 1 candidates; survivors only add the difference
+    expected = 2 * (6 * 1 + 3 * (2 - 1) + 1 * (4 - 2))
+    assert len(EPOCHS) == expected == search.n_epochs_total_
+    results = search.cv_results_
+    assert list(results["epochs"]).count(4) == 1 and list(results["epochs"]).count(2) == 2
+    assert sorted(results["status"]) == ["ok"] + ["pruned"] * 5
+    history = pd.DataFrame(search.history_)
+    winner = int(np.flatnonzero(results["epochs"] == 4)[0])
+    for fold in (0, 1):
+        # one fold model per candidate, trained 1, 2, 3, 4 epochs: never restarted
+        curve = history[(history.candidate == winner) & (history.fold == fold)]
+        assert curve.epoch.tolist() == [1, 2, 3, 4]
+        assert curve.rung.tolist() == [0, 1, 2, 2]
+        assert curve.score.notna().tolist() == [True, True, False, True]
+    assert not hasattr(search, "best_estimator_")
+
+
+def test_extended_stage_continues_and_early_stops(clf_data):
+    X, y = clf_data
+    search = StagedHalvingSearchCV(
+        sgd(), {"alpha": [1e-4, 1e-3, 1e-2, 1e-1]}, min_epochs=1, max_epochs=3, factor=2,
+        cv=3, top_k=2, extended_epochs=30, extended_eval_every=1, extended_patience=2,
+        random_state=0,
+    ).fit(X, y)
+    results = search.cv_results_
+    extended = np.flatnonzero(results["stage"] == "extended")
+    assert len(extended) == 2
+    history = pd.DataFrame(search.history_)
+    for c in extended:
+        rows = history[(history.candidate == c) & (history.stage == "extended")]
+        scores = rows.groupby("epoch").score.mean()
+        kept = results["epochs"][c]
+        # the row keeps the best evaluation; training stopped within patience after it
+        assert scores.idxmax() == kept
+        assert scores.index.max() <= kept + 2
+        assert results["mean_test_score"][c] == pytest.approx(scores.max())
+    assert results["rank_test_score"][search.best_index_] == 1
+    assert search.best_index_ in extended
+    assert search.best_estimator_.t_ > 0  # refit continued from nothing on all data
+
+
+# --- results format -------------------------------------------------------------------------
+
+
+def test_results_follow_scikit_learn_format(clf_data):
+    X, y = clf_data
+    search = StagedHalvingSearchCV(
+        sgd(), {"alpha": loguniform(1e-5, 1e-1), "penalty": ["l2", "l1"]}, sampler="random",
+        n_candidates=6, min_epochs=1, max_epochs=4, factor=2, cv=3, top_k=1,
+        extended_epochs=6, random_state=0,
+    ).fit(X, y)
+    frame = pd.DataFrame(search.cv_results_)
+    assert len(frame) == 6
+    for column in ("params", "param_alpha", "param_penalty", "split0_test_score",
+                   "split2_test_score", "mean_test_score", "std_test_score", "rank_test_score",
+                   "mean_fit_time", "std_fit_time", "mean_score_time", "std_score_time",
+                   "stage", "rung", "epochs", "status", "error"):
+        assert column in frame, column
+    assert isinstance(search.cv_results_["param_alpha"], np.ma.MaskedArray)
+    assert set(frame.stage) == {"explore", "extended"}
+    assert frame.loc[search.best_index_, "rank_test_score"] == 1
+    assert search.best_params_ == frame.loc[search.best_index_, "params"]
+    assert search.best_score_ == frame.loc[search.best_index_, "mean_test_score"]
+    # rows trained longer rank first
+    assert (frame.sort_values("rank_test_score").rung.diff().dropna() <= 0).all() or \
+        frame.loc[search.best_index_, "stage"] == "extended"
+    history = pd.DataFrame(search.history_)
+    assert list(history.columns) == ["candidate", "stage", "rung", "fold", "epoch",
+                                     "train_loss", "valid_loss", "score"]
+    assert history.valid_loss.isna().all()  # SGD reports no losses
+    assert search.n_epochs_total_ == len(history)
+    assert search.predict(X).shape == y.shape
+    assert 0 <= search.score(X, y) <= 1
+
+
+def test_lstm_history_has_losses_and_refit_uses_the_cv_epochs(tiny_sine, tiny_lstm):
+    search = StagedHalvingSearchCV(
+        tiny_lstm(), {"lr": [3e-3, 1e-2]}, min_epochs=1, max_epochs=2, factor=2, cv=KFold(2),
+        top_k=1, extended_epochs=3, extended_eval_every=1, random_state=0,
+        scoring="neg_mean_squared_error",
+    ).fit(tiny_sine.X, tiny_sine.y)
+    history = pd.DataFrame(search.history_)
+    assert history.train_loss.notna().all() and history.valid_loss.notna().all()
+    epochs = search.cv_results_["epochs"][search.best_index_]
+    assert search.best_estimator_.n_epochs_ == epochs == search.best_estimator_.max_epochs
+    assert search.predict(tiny_sine.X_test).shape == tiny_sine.y_test.shape
+
+
+# --- failures -------------------------------------------------------------------------------
+
+
+@pytest.mark.filterwarnings("ignore:One or more of the test scores are non-finite")
+def test_failing_candidates_are_recorded_and_dropped(tiny_sine, tiny_lstm):
+    space = [{"hidden_size": 0},  # the module cannot be built
+             {"optimizer": "sgd", "lr": 1e30, "grad_clip": None},  # the loss goes NaN
+             {"lr": 3e-3}, {"lr": 1e-2}]
+    search = StagedHalvingSearchCV(
+        tiny_lstm(), space, sampler="list", min_epochs=1, max_epochs=2, factor=2,
+        cv=KFold(2), top_k=0, random_state=0, scoring="neg_mean_squared_error",
+    ).fit(tiny_sine.X, tiny_sine.y)
+    results = search.cv_results_
+    assert list(results["status"][:2]) == ["failed", "failed"]
+    assert "hidden_size" in results["error"][0]
+    assert results["error"][1].startswith("NonFiniteLossError: training loss became nan")
+    assert np.isnan(results["mean_test_score"][:2]).all()
+    assert np.isnan(results["split0_test_score"][:2]).all()
+    assert list(results["error"][2:]) == ["", ""]
+    assert search.best_index_ in (2, 3) and results["epochs"][search.best_index_] == 2
+    assert results["rank_test_score"][:2].min() > results["rank_test_score"][2:].max()
+
+    with pytest.raises(ValueError, match="hidden_size"):
+        clone(search).set_params(error_score="raise").fit(tiny_sine.X, tiny_sine.y)
+
+
+def test_all_candidates_failing_raises_with_the_reasons(clf_data):
+    X, y = clf_data
+    search = StagedHalvingSearchCV(sgd(), {"alpha": [-1.0, -2.0]}, max_epochs=1, cv=2)
+    with pytest.raises(ValueError, match="All 2 candidates failed.*alpha"):
+        search.fit(X, y)
+
+
+# --- multi-metric ---------------------------------------------------------------------------
+
+
+def test_multimetric_refit_by_name_and_callable(clf_data):
+    X, y = clf_data
+    scoring = {"acc": "accuracy", "nll": "neg_log_loss"}
+    params = dict(min_epochs=1, max_epochs=2, factor=2, cv=3, top_k=1, extended_epochs=3,
+                  random_state=0, scoring=scoring)
+    space = {"alpha": [1e-4, 1e-2, 1e-1, 1.0]}
+    search = StagedHalvingSearchCV(sgd(), space, refit="nll", **params).fit(X, y)
+    results = search.cv_results_
+    assert search.multimetric_ and set(search.scorer_) == {"acc", "nll"}
+    for metric in scoring:
+        for key in (f"split0_test_{metric}", f"mean_test_{metric}", f"std_test_{metric}",
+                    f"rank_test_{metric}"):
+            assert key in results
+    assert "mean_test_score" not in results
+    assert results["rank_test_nll"][search.best_index_] == 1
+    assert search.best_score_ == results["mean_test_nll"][search.best_index_]
+    assert search.best_estimator_.predict_proba(X).shape == (len(X), 2)
+
+    calls = []
+
+    def most_accurate(cv_results):
+        calls.append(len(cv_results["params"]))
+        return int(np.argmax(cv_results["mean_test_acc"]))
+
+    by_callable = StagedHalvingSearchCV(sgd(), space, refit=most_accurate, **params).fit(X, y)
+    assert len(calls) > 1  # it also chose the survivors of the rungs
+    assert by_callable.best_index_ == most_accurate(by_callable.cv_results_)
+    assert not hasattr(by_callable, "best_score_")
+    assert hasattr(by_callable, "best_estimator_")
+
+    with pytest.raises(ValueError, match="refit"):
+        StagedHalvingSearchCV(sgd(), space, refit=True, **params).fit(X, y)
+
+
+# --- samplers -------------------------------------------------------------------------------
+
+
+def test_chained_random_bayes_finetune_sampler(clf_data):
+    X, y = clf_data
+    space = {"alpha": loguniform(1e-5, 1e-1), "penalty": ["l2", "l1"]}
+    search = StagedHalvingSearchCV(
+        sgd(), space, sampler=[("random", 5), ("bayes", 1), ("finetune", 2)],
+        min_epochs=1, max_epochs=2, factor=3, cv=2, top_k=0, random_state=0,
+    ).fit(X, y)
+    params = search.cv_results_["params"]
+    assert len(params) == 8
+    assert all(1e-5 <= p["alpha"] <= 1e-1 and p["penalty"] in ("l2", "l1") for p in params)
+    assert all(type(p["alpha"]) is float for p in params)
+    assert len({p["alpha"] for p in params}) == 8
+    # every candidate was evaluated at the first rung before the next proposals
+    assert (search.cv_results_["rung"] >= 0).all()
+
+
+def test_hyperband_brackets_enter_at_later_rungs(clf_data):
+    X, y = clf_data
+    search = StagedHalvingSearchCV(
+        sgd(), {"alpha": loguniform(1e-5, 1e-1)}, sampler="random", n_candidates=8,
+        min_epochs=1, max_epochs=4, factor=2, brackets=2, cv=2, top_k=0, random_state=0,
+    ).fit(X, y)
+    history = pd.DataFrame(search.history_)
+    first = history.groupby("candidate").rung.min()
+    assert set(first) == {0, 1}
+    late = first[first == 1].index
+    # a late entrant trains from scratch straight to rung 1's two epochs
+    assert (history[history.candidate.isin(late)].groupby("candidate").epoch.min() == 1).all()
+    assert search.n_epochs_total_ == len(history)
+
+
+def test_warm_start_estimator_without_partial_fit(clf_data):
+    X, y = clf_data
+    search = StagedHalvingSearchCV(
+        LogisticRegression(), {"C": [0.01, 1.0]}, max_epochs=2, min_epochs=1, factor=2, cv=2,
+        top_k=0,
+    ).fit(X, y)
+    assert search.best_estimator_.warm_start
+
+
+def test_mlp_partial_fit_reports_train_loss(clf_data):
+    X, y = clf_data
+    search = StagedHalvingSearchCV(
+        MLPClassifier(hidden_layer_sizes=(8,), random_state=0), {"alpha": [1e-4, 1e-2]},
+        max_epochs=2, min_epochs=1, factor=2, cv=2, top_k=0, random_state=0,
+    ).fit(X, y)
+    assert pd.DataFrame(search.history_).train_loss.notna().all()
+    assert len(search.best_estimator_.loss_curve_) == 2  # two partial_fit epochs
+
+
+# --- reproducibility, parallel and resume ---------------------------------------------------
+
+
+def _lstm_search(estimator, **params):
+    return StagedHalvingSearchCV(
+        estimator, {"hidden_size": [4, 8], "lr": [3e-3, 1e-2]}, min_epochs=1, max_epochs=2,
+        factor=2, cv=KFold(2), top_k=1, extended_epochs=3, extended_eval_every=1,
+        random_state=0, scoring="neg_mean_squared_error", refit=False, **params)
+
+
+@pytest.mark.slow  # starts two worker processes that import torch
+def test_parallel_and_resumed_runs_match_a_sequential_one(tiny_sine, counted_lstm):
+    X, y = tiny_sine.X, tiny_sine.y
+    reference = _lstm_search(counted_lstm).fit(X, y)
+    trained = len(EPOCHS)
+    assert trained == reference.n_epochs_total_
+
+    parallel = _lstm_search(counted_lstm, n_jobs=2).fit(X, y)
+    assert_same_results(reference.cv_results_, parallel.cv_results_)
+    pd.testing.assert_frame_equal(pd.DataFrame(parallel.history_),
+                                  pd.DataFrame(reference.history_))
+
+    store = MemoryStore(fail_after=7)
+    with pytest.raises(KeyboardInterrupt):
+        _lstm_search(counted_lstm, store=store).fit(X, y)
+    store.fail_after = None
+    EPOCHS.clear()
+    resumed = _lstm_search(counted_lstm, store=store).fit(X, y)
+    assert 0 < len(EPOCHS) < trained  # the 7 saved units were not trained again
+    assert_same_results(reference.cv_results_, resumed.cv_results_)
+    pd.testing.assert_frame_equal(pd.DataFrame(resumed.history_),
+                                  pd.DataFrame(reference.history_))
+
+    EPOCHS.clear()
+    again = _lstm_search(counted_lstm, store=store).fit(X, y)
+    assert EPOCHS == []
+    assert_same_results(reference.cv_results_, again.cv_results_)
+    key = next(iter(store.fits))
+    estimator, record = store.load_fit(key)
+    assert set(record) >= {"params", "fold", "stage", "rung", "epochs", "scores", "fit_time",
+                           "score_time", "status", "error", "history"}
+    assert isinstance(key, str) and record["status"] == "ok"
+
+
+def test_dask_backend_gives_the_same_results(clf_data):
+    distributed = pytest.importorskip("distributed")
+    from joblib import parallel_backend
+
+    X, y = clf_data
+    params = dict(sampler="random", n_candidates=4, min_epochs=1, max_epochs=2, factor=2,
+                  cv=2, top_k=1, extended_epochs=3, random_state=0)
+    space = {"alpha": loguniform(1e-5, 1e-1)}
+    reference = StagedHalvingSearchCV(sgd(), space, **params).fit(X, y)
+    with distributed.Client(processes=False, n_workers=1, threads_per_worker=2,
+                            dashboard_address=None):
+        with parallel_backend("dask"):
+            on_dask = StagedHalvingSearchCV(sgd(), space, n_jobs=2, **params).fit(X, y)
+    assert_same_results(reference.cv_results_, on_dask.cv_results_)
+
+
+# --- estimator API --------------------------------------------------------------------------
+
+
+def test_clone_and_pickle(clf_data):
+    X, y = clf_data
+    search = StagedHalvingSearchCV(sgd(), {"alpha": [1e-3, 1e-2]}, max_epochs=2, cv=2,
+                                   top_k=0, random_state=0)
+    assert clone(search).get_params()["param_space"] == {"alpha": [1e-3, 1e-2]}
+    search.fit(X, y)
+    restored = pickle.loads(pickle.dumps(search))
+    np.testing.assert_array_equal(restored.predict(X), search.predict(X))
+
+
+@pytest.mark.parametrize("params, message", [
+    (dict(sampler="grdi"), "Did you mean 'grid'"),
+    (dict(n_candidates=3), "n_candidates=3 for sampler='grid'"),
+    (dict(sampler="bayes", brackets=2, max_epochs=4), "brackets=2 with sampler 'bayes'"),
+    (dict(factor=1), "factor=1"),
+    (dict(max_epochs=0), "max_epochs=0"),
+    (dict(store=object()), "load_fit"),
+    (dict(error_score="ignore"), "error_score='ignore'"),
+    (dict(sampler="random", param_space={"alpha": 0.1}), r"alpha=\[0.1\]"),
+])
+def test_bad_settings_name_the_value(clf_data, params, message):
+    X, y = clf_data
+    space = params.pop("param_space", {"alpha": [1e-3, 1e-2]})
+    with pytest.raises(ValueError, match=message):
+        StagedHalvingSearchCV(sgd(), space, **params).fit(X, y)
+
+
+def test_estimator_that_cannot_continue_training_is_refused():
+    X, y = np.zeros((10, 2)), np.zeros(10)
+    with pytest.raises(TypeError, match="KNeighborsRegressor cannot be trained epoch by epoch"):
+        StagedHalvingSearchCV(KNeighborsRegressor(), {"n_neighbors": [1, 2]}).fit(X, y)
