@@ -222,14 +222,25 @@ def test_bad_values_exit_with_one_line(tmp_path, capsys, space, extra, message):
     assert err.count("\n") == 1 and message in err, err
 
 
+RANGES = "hidden_size: {int: [4, 8]}\nlr: {log-uniform: [0.001, 0.1]}\n" + FIXED
+
+
+def forget_latest_fits(store_path, n):
+    """Delete the ``n`` fits stored last, as if the search had been killed before them."""
+    with sqlite3.connect(store_path) as db:
+        db.execute("DELETE FROM fits WHERE key IN "
+                   "(SELECT key FROM fits ORDER BY created DESC LIMIT ?)", (n,))
+
+
 @pytest.mark.parametrize("strategy, space, n_candidates", [
     ("baseline", None, 1),
     ("quick", None, 4),
-    ("random", "hidden_size: {int: [4, 8]}\nlr: {log-uniform: [0.001, 0.1]}\n" + FIXED, 2),
-    ("bayes", "hidden_size: {int: [4, 8]}\nlr: {log-uniform: [0.001, 0.1]}\n" + FIXED, 2),
+    ("random", RANGES, 2),
+    ("bayes", RANGES, 2),
     ("halving", GRID, 4 + 2),  # 4 candidates at 1 epoch, the best 2 at 3 epochs
+    ("staged", RANGES, 2),
 ])
-def test_each_strategy(tmp_path, strategy, space, n_candidates):
+def test_each_strategy_runs_and_resumes(tmp_path, strategy, space, n_candidates):
     out = tmp_path / strategy
     args = ["--quiet", "search", "--model", "lstm", *DATA, "--strategy", strategy,
             "--n-iter", "2", "--cv", "2", "--epochs", "1" if space is None else "3",
@@ -240,14 +251,22 @@ def test_each_strategy(tmp_path, strategy, space, n_candidates):
     assert main(args) == 0
     search = joblib.load(out / "search.joblib")
     assert len(search.cv_results_["params"]) == n_candidates
-    assert set(search.cv_results_["status"]) == {"ok"}
+    assert set(search.cv_results_["status"]) <= {"ok", "pruned"}
     best = yaml.safe_load((out / "best_config.yaml").read_text())
     fixed = {} if space is None else {"num_layers": 1, "batch_size": 32, "patience": None,
                                       "lr_scheduler": None}
     assert best["params"] == {**fixed, **search.best_params_}
     estimator = skhyper.make_estimator("lstm", **best["params"])  # the contract's promise
     assert estimator.get_params()["lr"] == best["params"].get("lr", 1e-3)
-    results = ExperimentStore(out / "store.sqlite").results()
-    assert len(results) == n_candidates
+    store = ExperimentStore(out / "store.sqlite")
+    assert len(store.results()) == n_candidates
     if strategy == "random":  # ranges are sampled inside their bounds
         assert all(4 <= p["hidden_size"] <= 8 for p in search.cv_results_["params"])
+
+    # Resume after losing the latest half of the fits: only those are trained again.
+    n_fits = len(store.fits())
+    lost = n_fits // 2
+    forget_latest_fits(out / "store.sqlite", lost)
+    assert main(args + ["--resume"]) == 0
+    assert store.count_fits(run=2) == (lost, n_fits - lost)  # (trained, restored)
+    assert_same_results(joblib.load(out / "search.joblib").cv_results_, search.cv_results_)
