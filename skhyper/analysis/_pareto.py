@@ -1,0 +1,173 @@
+"""Multi-objective selection (seed 001): score against fit time and model size.
+
+Record model size in ``cv_results_`` by adding :func:`n_parameters_scorer` to a multi-metric
+``scoring``; :func:`pareto_front` then finds the trade-offs, and :class:`SmallestWithinOneSE` is a
+``refit`` callable that picks one of them by a stated rule.
+"""
+
+import numpy as np
+
+from .._validation import check_choice
+from ._results import results_frame, metric_names
+
+SIZE_METRIC = "n_parameters"
+DIRECTIONS = ("max", "min")
+_ALIASES = {"fit_time": "mean_fit_time", "score_time": "mean_score_time"}
+
+
+def count_parameters(estimator):
+    """Number of learned parameters of a fitted estimator.
+
+    Supports skorch / skhyper nets (the torch module's parameters), scikit-learn's MLPs
+    (``coefs_`` and ``intercepts_``), linear models (``coef_`` and ``intercept_``) and a
+    :class:`~sklearn.pipeline.Pipeline` (its final step).
+    """
+    if hasattr(estimator, "steps"):
+        return count_parameters(estimator.steps[-1][1])
+    module = getattr(estimator, "module_", None)
+    if module is not None:
+        return int(sum(p.numel() for p in module.parameters()))
+    if hasattr(estimator, "coefs_"):
+        return int(sum(np.size(w) for w in estimator.coefs_) +
+                   sum(np.size(b) for b in estimator.intercepts_))
+    if hasattr(estimator, "coef_"):
+        return int(np.size(estimator.coef_) + np.size(getattr(estimator, "intercept_", 0)))
+    raise TypeError(
+        f"Cannot count the parameters of {type(estimator).__name__}: supported are skorch nets "
+        "(module_), MLPs (coefs_), linear models (coef_) and Pipelines ending in one of them."
+    )
+
+
+def n_parameters_scorer(estimator, X=None, y=None):
+    """A scorer that records the fitted model's parameter count, so size lands in cv_results_.
+
+    Use it as one metric of a multi-metric search, e.g.
+    ``scoring={"score": "neg_mean_squared_error", "n_parameters": n_parameters_scorer}``;
+    it gives ``mean_test_n_parameters``. (scikit-learn ranks it as if larger were better: read
+    it through :func:`pareto_front`, which minimises it.)
+    """
+    return float(count_parameters(estimator))
+
+
+def _column(frame, name):
+    if name in frame.columns:
+        return name
+    if name in _ALIASES:
+        return _ALIASES[name]
+    if name in frame.attrs["metrics"]:
+        return f"mean_test_{name}"
+    allowed = list(frame.attrs["metrics"]) + list(_ALIASES)
+    raise ValueError(f"Invalid objective {name!r}; allowed: {', '.join(allowed)} or any column "
+                     "of results_frame.")
+
+
+def default_objectives(frame):
+    """The ranking metric (max), the mean fit time (min) and, when recorded, the size (min)."""
+    objectives = {frame.attrs["metric"]: "max", "fit_time": "min"}
+    if SIZE_METRIC in frame.attrs["metrics"] and frame.attrs["metric"] != SIZE_METRIC:
+        objectives[SIZE_METRIC] = "min"
+    return objectives
+
+
+def pareto_mask(values):
+    """Boolean mask of the non-dominated rows of ``values`` (n, m), every column minimised."""
+    values = np.asarray(values, dtype=float)
+    n = len(values)
+    mask = np.ones(n, dtype=bool)
+    for i in range(n):
+        no_worse = (values <= values[i]).all(axis=1)
+        better = (values < values[i]).any(axis=1)
+        mask[i] = not (no_worse & better).any()
+    return mask
+
+
+def pareto_front(search_or_cv_results, objectives=None, *, metric=None):
+    """The completed candidates that no other candidate beats on every objective.
+
+    Parameters
+    ----------
+    search_or_cv_results : fitted search, cv_results_ dict or results_frame
+    objectives : dict, default=None
+        Maps an objective to ``"max"`` or ``"min"``. An objective is a metric name (its
+        ``mean_test_<metric>``), ``"fit_time"``, ``"score_time"`` or any column of
+        :func:`results_frame`. Default: the ranking metric (max), ``fit_time`` (min) and
+        ``n_parameters`` (min) when :func:`n_parameters_scorer` was one of the metrics.
+    metric : str, default=None
+        The ranking metric (see :func:`results_frame`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The front's rows of :func:`results_frame`, best first on the first objective;
+        ``attrs["objectives"]`` maps each objective's column to its direction.
+    """
+    frame = results_frame(search_or_cv_results, metric=metric)
+    objectives = dict(objectives or default_objectives(frame))
+    if not objectives:
+        raise ValueError("objectives is empty: give at least one objective.")
+    columns = {}
+    for name, direction in objectives.items():
+        check_choice(f"direction of {name!r}", direction, DIRECTIONS)
+        columns[_column(frame, name)] = direction
+    ok = frame[frame["status"] == "ok"]
+    values = ok[list(columns)].to_numpy(float)
+    ok = ok[np.isfinite(values).all(axis=1)]
+    values = ok[list(columns)].to_numpy(float)
+    signs = np.array([-1.0 if d == "max" else 1.0 for d in columns.values()])
+    front = ok[pareto_mask(values * signs)]
+    first, direction = next(iter(columns.items()))
+    front = front.sort_values(first, ascending=direction == "min")
+    front.attrs = {**frame.attrs, "objectives": columns}
+    return front
+
+
+class SmallestWithinOneSE:
+    """``refit`` callable: the smallest model whose score is within one standard error of the
+    best (the "one standard error rule"), chosen from the Pareto front of score and size.
+
+    Among completed candidates whose mean test score is at least ``best mean - best std /
+    sqrt(n_splits)``, it returns the one with the smallest ``size`` (ties: the higher score).
+    That candidate is always on the (score max, size min) Pareto front.
+
+    Parameters
+    ----------
+    metric : str, default=None
+        The score metric; by default the first metric other than ``size``.
+    size : str, default="n_parameters"
+        The size objective (minimised): a metric name such as ``"n_parameters"`` (recorded by
+        :func:`n_parameters_scorer`), ``"fit_time"`` or a results column.
+
+    Examples
+    --------
+    >>> search = GridSearchCV(net, grid, scoring={"score": "r2",
+    ...                       "n_parameters": n_parameters_scorer},
+    ...                       refit=SmallestWithinOneSE(metric="score"))  # doctest: +SKIP
+    """
+
+    def __init__(self, metric=None, size=SIZE_METRIC):
+        self.metric = metric
+        self.size = size
+
+    def __call__(self, cv_results):
+        metrics = metric_names(cv_results)
+        metric = self.metric or next((m for m in metrics if m != self.size), None)
+        if metric is None or metric not in metrics:
+            raise ValueError(f"Invalid metric={metric!r}; this search scored: "
+                             f"{', '.join(metrics)}.")
+        frame = results_frame(cv_results, metric=metric)
+        if "iter" in frame:  # a halving search: only its last iteration is comparable
+            frame = frame[frame["iter"] == frame["iter"].max()]
+        front = pareto_front(frame, {metric: "max", self.size: "min"})
+        if front.empty:
+            raise ValueError("No candidate completed: nothing to refit.")
+        score, size = list(front.attrs["objectives"])
+        best = front.loc[front[score].idxmax()]
+        n_splits = len([c for c in frame if c.startswith("split") and
+                        c.endswith(f"_test_{metric}")])
+        threshold = best[score] - best[f"std_test_{metric}"] / np.sqrt(max(n_splits, 1))
+        within = front[front[score] >= threshold]
+        pick = within.sort_values([size, score], ascending=[True, False]).iloc[0]
+        return int(pick["candidate"])
+
+    def __repr__(self):
+        return f"SmallestWithinOneSE(metric={self.metric!r}, size={self.size!r})"
