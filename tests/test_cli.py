@@ -77,8 +77,9 @@ def uninterrupted(tmp_path_factory, space_file):
 
 def test_grid_search_writes_results(uninterrupted):
     for name in ("cv_results.csv", "best_config.yaml", "run.yaml", "search.joblib",
-                 "store.sqlite"):
+                 "store.sqlite", "summary_report.md", "report.html", "results.json"):
         assert (uninterrupted / name).exists(), name
+    assert list((uninterrupted / "figures").glob("*.png"))
     best = yaml.safe_load((uninterrupted / "best_config.yaml").read_text())
     assert set(best["params"]) == {"hidden_size", "lr", "num_layers", "batch_size", "patience",
                                    "lr_scheduler"}
@@ -168,9 +169,11 @@ def test_train_then_reload(tmp_path, uninterrupted):
 def test_report_rebuilds_the_bundle(tmp_path, uninterrupted):
     out = tmp_path / "copy"
     shutil.copytree(uninterrupted, out)
-    (out / "best_config.yaml").unlink()
-    (out / "cv_results.csv").unlink()
+    for name in ("best_config.yaml", "cv_results.csv", "summary_report.md"):
+        (out / name).unlink()
+    shutil.rmtree(out / "figures")
     assert main(["--quiet", "report", str(out)]) == 0
+    assert (out / "summary_report.md").exists() and list((out / "figures").glob("*.png"))
     assert yaml.safe_load((out / "best_config.yaml").read_text()) == \
         yaml.safe_load((uninterrupted / "best_config.yaml").read_text())
     assert (out / "cv_results.csv").read_text() == \

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import joblib
 import numpy as np
-import pandas as pd
 import yaml
 from sklearn.model_selection import KFold
 
@@ -107,6 +106,7 @@ def run_search(args):
         fixed, space = spaces.split_fixed(space)
         estimator.set_params(**fixed)
     config["fixed_params"] = to_plain(fixed)
+    config["n_samples"] = len(data.X)
     param_space = resolve_space(strategy, family, space)
 
     store = _open_store(out, config, args.resume)
@@ -145,19 +145,27 @@ def best_params(search, config):
 
 
 def write_bundle(out, search, config):
-    """The report bundle of a fitted search: cv_results.csv and best_config.yaml."""
-    pd.DataFrame(search.cv_results_).to_csv(out / "cv_results.csv", index=False)
-    best = {"params": best_params(search, config), "best_score": float(search.best_score_),
-            "scoring": config["scoring"] or "score", "model": config["model"],
-            "dataset": config["data"]}
-    with open(out / "best_config.yaml", "w", encoding="utf-8") as handle:
-        yaml.safe_dump(best, handle, sort_keys=False)
-    return ["cv_results.csv", "best_config.yaml"]
+    """The report bundle of a fitted search (skhyper.analysis.write_report: summary_report.md,
+    report.html, figures/, cv_results.csv, results.json, best_config.yaml); returns the names
+    of the files written."""
+    from ..analysis import write_report
+
+    # The corrected resampled t-test of the report needs the K-fold split sizes.
+    n_test = config["n_samples"] // config["cv"]
+    files = write_report(search, out, model=config["model"], dataset=config["data"],
+                         n_train=config["n_samples"] - n_test, n_test=n_test)
+    # The space's fixed settings configure the estimator rather than the search: add them so
+    # that make_estimator(model, **params) rebuilds the best candidate.
+    path = Path(files["best_config"])
+    best = yaml.safe_load(path.read_text(encoding="utf-8"))
+    best["params"] = best_params(search, config)
+    path.write_text(yaml.safe_dump(best, sort_keys=False), encoding="utf-8")
+    return sorted(Path(p).name for key, p in files.items() if key != "figures") + ["figures/"]
 
 
 def _write_outputs(out, search, store, config, data, elapsed):
     """The report bundle, search.joblib and run.yaml; returns run.yaml's data."""
-    write_bundle(out, search, config)
+    files = write_bundle(out, search, config)
     joblib.dump(search, out / SEARCH_FILE)
     trained, restored = store.count_fits()
     status = search.cv_results_.get("status")
@@ -172,6 +180,7 @@ def _write_outputs(out, search, store, config, data, elapsed):
         "best_score": float(search.best_score_),
         "test_score": _test_score(search, data),
         "elapsed_s": round(elapsed, 2),
+        "files": files,
     }
     with open(out / RUN_FILE, "w", encoding="utf-8") as handle:
         yaml.safe_dump(summary, handle, sort_keys=False)
@@ -198,5 +207,5 @@ def _print_summary(out, summary):
     if summary["test_score"] is not None:
         print(f"test {config['scoring'] or 'score'} of the refit best: "
               f"{summary['test_score']:.6g}")
-    print(f"results in {out}/: cv_results.csv, best_config.yaml, {RUN_FILE}, {SEARCH_FILE}, "
+    print(f"results in {out}/: {', '.join(summary['files'])}, {RUN_FILE}, {SEARCH_FILE}, "
           f"{STORE_FILE}")
