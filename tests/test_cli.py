@@ -12,6 +12,7 @@ import joblib
 import numpy as np
 import pytest
 import yaml
+from sklearn.metrics import get_scorer
 
 import skhyper
 from skhyper.cli import main
@@ -157,7 +158,8 @@ def test_train_then_reload(tmp_path, uninterrupted):
     data = skhyper.load_dataset("sine-mixture", **DATA_PARAMS)
     model = joblib.load(out / "model.joblib")
     # The reloaded model scores exactly as the trained one did in the train process.
-    assert model.score(data.X_test, data.y_test) == config["test_score"]
+    assert config["scoring"] == "neg_mean_squared_error"
+    assert get_scorer(config["scoring"])(model, data.X_test, data.y_test) == config["test_score"]
     # The torch weights load into a net of the same configuration and predict the same.
     twin = joblib.load(out / "model.joblib")
     twin.initialize()

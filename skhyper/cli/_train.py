@@ -7,6 +7,7 @@ from pathlib import Path
 
 import joblib
 import yaml
+from sklearn.metrics import get_scorer
 from skorch.callbacks import Callback
 from tqdm.auto import tqdm
 
@@ -94,13 +95,16 @@ def run_train(args):
     if history is not None:  # skorch nets: torch weights and a JSON history as well
         estimator.save_params(f_params=out / "weights.pt", f_optimizer=out / "optimizer.pt",
                               f_history=out / "history.json")
+    # Scored on the held-out part as the search scored: with the config's scorer.
+    scoring = config.get("scoring") or "score"
     test_score = None
     if getattr(data, "X_test", None) is not None:
-        test_score = float(estimator.score(data.X_test, data.get("y_test")))
+        scorer = get_scorer(scoring) if scoring != "score" else type(estimator).score
+        test_score = float(scorer(estimator, data.X_test, data.get("y_test")))
     saved = to_plain({
         "model": model, "dataset": dataset, "data_params": data_params, "params": params,
         "epochs_trained": len(history) if history is not None else None,
-        "train_time_s": round(elapsed, 2), "test_score": test_score,
+        "train_time_s": round(elapsed, 2), "scoring": scoring, "test_score": test_score,
         "source_config": str(args.config),
     })
     with open(out / "config.yaml", "w", encoding="utf-8") as handle:
@@ -108,7 +112,7 @@ def run_train(args):
     if not args.quiet:
         print(f"trained {model} on all of {dataset} ({len(data.X)} samples) in {elapsed:.1f} s")
         if test_score is not None:
-            print(f"test score ({type(estimator).__name__}.score): {test_score:.6g}")
+            print(f"test {scoring}: {test_score:.6g}")
         print(f"saved to {out}/: {MODEL_FILE} (joblib.load it), weights.pt, optimizer.pt, "
               "history.json, config.yaml")
     return 0
