@@ -69,7 +69,7 @@ def _open_store(out, config, resume):
 @contextlib.contextmanager
 def _parallel_backend(backend, n_jobs, scheduler):
     if backend != "dask":
-        with joblib.parallel_backend(backend, n_jobs=n_jobs):
+        with joblib.parallel_config(backend=backend, n_jobs=n_jobs):
             yield
         return
     try:
@@ -77,7 +77,7 @@ def _parallel_backend(backend, n_jobs, scheduler):
     except ImportError:
         raise UsageError('--backend dask needs dask: pip install "skhyper[dask]"') from None
     with Client(scheduler) if scheduler else Client(processes=False) as _client:
-        with joblib.parallel_backend("dask", n_jobs=n_jobs):
+        with joblib.parallel_config(backend="dask", n_jobs=n_jobs):
             yield
 
 
