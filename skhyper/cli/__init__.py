@@ -68,7 +68,9 @@ def build_parser():
     search.add_argument("--data", required=True, help="dataset family (see skhyper list)")
     search.add_argument("--data-param", action="append", default=[], metavar="K=V",
                         help="dataset loader argument, value read as YAML; repeatable")
-    search.add_argument("--strategy", required=True, metavar="{" + ",".join(STRATEGIES) + "}")
+    search.add_argument("--strategy", required=True, metavar="{" + ",".join(STRATEGIES) + "}",
+                        help="baseline: the family's defaults; quick: seed 000's 2x2 demo; "
+                             "the others as in docs/cli.md")
     search.add_argument("--space", metavar="SPACE.yaml", help="search space (docs/cli.md)")
     search.add_argument("--n-iter", type=_positive_int, default=10,
                         help="candidates for random, bayes and staged (default 10)")
@@ -85,12 +87,14 @@ def build_parser():
     search.add_argument("--out", required=True, metavar="DIR", help="results directory")
     search.add_argument("--resume", action="store_true",
                         help="continue the search in DIR, training only what is not stored")
-    search.add_argument("--quiet", action="store_true", default=argparse.SUPPRESS)
+    search.add_argument("--quiet", action="store_true", default=argparse.SUPPRESS,
+                        help="no progress bar or summary")
 
     report = commands.add_parser("report", help="rebuild the report of a search directory")
     report.set_defaults(handler="report")
     report.add_argument("dir", metavar="DIR")
-    report.add_argument("--quiet", action="store_true", default=argparse.SUPPRESS)
+    report.add_argument("--quiet", action="store_true", default=argparse.SUPPRESS,
+                        help="no progress bar or summary")
 
     train = commands.add_parser("train", help="train the final model on all data")
     train.set_defaults(handler="train")
@@ -102,7 +106,8 @@ def build_parser():
                        help="epochs (default: the config's or the family's)")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--out", required=True, metavar="MODEL_DIR")
-    train.add_argument("--quiet", action="store_true", default=argparse.SUPPRESS)
+    train.add_argument("--quiet", action="store_true", default=argparse.SUPPRESS,
+                        help="no progress bar or summary")
     return parser
 
 
