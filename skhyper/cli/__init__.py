@@ -107,7 +107,7 @@ def build_parser():
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--out", required=True, metavar="MODEL_DIR")
     train.add_argument("--quiet", action="store_true", default=argparse.SUPPRESS,
-                        help="no progress bar or summary")
+                       help="no progress bar or summary")
     return parser
 
 
