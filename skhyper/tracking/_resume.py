@@ -31,7 +31,8 @@ def _data_digest(*arrays):
 
 def _fit_params(net):
     """The net's parameters that determine a fit: all but ``callbacks`` and private ones
-    (scikit-learn passes a per-task ``_parent_callback_ctx``; skorch its ``_params_to_validate``)."""
+    (scikit-learn passes a per-task ``_parent_callback_ctx``; skorch its
+    ``_params_to_validate``)."""
     return {k: v for k, v in net.get_params(deep=False).items()
             if k != "callbacks" and not k.startswith("_")}
 
@@ -52,7 +53,8 @@ class StoreCheckpoint(Callback):
     Only fresh fits are looked up and stored (a net with no trained epochs when training begins);
     continued training through ``partial_fit`` or ``warm_start`` passes through untouched. A fit
     interrupted by the user, or one that raised, is not stored. The key covers every net
-    parameter except ``callbacks`` and private ones, so a fit with different settings or data is trained anew.
+    parameter except ``callbacks`` and private ones, so a fit with different settings or data is
+    trained anew.
     """
 
     def __init__(self, path, run=None):

@@ -1,8 +1,8 @@
 """An embedded experiment store: one SQLite file per search directory.
 
-Each completed unit of work (one candidate trained on one fold, up to one rung) is written in its own
-transaction as it completes, with the fitted estimator, so a search killed at any point (even by
-SIGKILL, mid-write) leaves a consistent file and a re-run trains none of the stored units again.
+Each completed unit of work (one candidate trained on one fold, up to one rung) is written in its
+own transaction as it completes, with the fitted estimator, so a search killed at any point (even
+by SIGKILL, mid-write) leaves a consistent file and a re-run trains none of the stored units again.
 The store implements the fit-store protocol of :class:`skhyper.StagedHalvingSearchCV`
 (``load_fit`` / ``save_fit``) and, through :class:`skhyper.tracking.StoreCheckpoint`, resumes any
 scikit-learn search of skorch nets. The tracker queries (``results``, ``filter``, ``top``,
