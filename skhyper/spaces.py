@@ -25,8 +25,8 @@ Example::
 
 :func:`load_space` parses and checks a file, :func:`split_fixed` separates the fixed settings
 (which BayesSearchCV cannot take as one-value dimensions), :func:`to_grid` gives a GridSearchCV
-``param_grid``, :func:`to_distributions` gives RandomizedSearchCV ``param_distributions`` (scipy.stats),
-:func:`to_skopt` gives BayesSearchCV ``search_spaces`` (skopt dimensions).
+``param_grid``, :func:`to_distributions` gives RandomizedSearchCV ``param_distributions``
+(scipy.stats), :func:`to_skopt` gives BayesSearchCV ``search_spaces`` (skopt dimensions).
 """
 
 import difflib
