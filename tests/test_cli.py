@@ -182,6 +182,21 @@ def test_report_rebuilds_the_bundle(tmp_path, uninterrupted):
         (uninterrupted / "cv_results.csv").read_text()
 
 
+def test_list_shows_broken_plugins(monkeypatch, capsys):
+    from skhyper import registry
+
+    broken = registry.PluginInfo(
+        name="tcn", group=registry.MODEL_GROUP, value="skhyper_tcn:family",
+        distribution="skhyper-tcn", version="0.3",
+        error="ImportError: No module named 'skhyper_tcn'")
+    infos = registry.plugin_infos()
+    monkeypatch.setattr(registry, "plugin_infos", lambda: infos + [broken])
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    assert "Broken plugins:\n  tcn (skhyper.models, from skhyper-tcn 0.3): ImportError: No module " \
+           "named 'skhyper_tcn'" in out
+
+
 def test_list_shows_families_and_their_source():
     out = run_cli("list").stdout
     assert "Model families:" in out and "Dataset families:" in out
@@ -245,15 +260,23 @@ def forget_latest_fits(store_path, n):
     ("halving", GRID, 4 + 2),  # 4 candidates at 1 epoch, the best 2 at 3 epochs
     ("staged", RANGES, 2),
 ])
-def test_each_strategy_runs_and_resumes(tmp_path, strategy, space, n_candidates):
+def test_each_strategy_runs_and_resumes(tmp_path, capsys, strategy, space, n_candidates):
     out = tmp_path / strategy
-    args = ["--quiet", "search", "--model", "lstm", *DATA, "--strategy", strategy,
+    # baseline runs without --quiet: the progress bar and the summary show.
+    quiet = [] if strategy == "baseline" else ["--quiet"]
+    args = [*quiet, "search", "--model", "lstm", *DATA, "--strategy", strategy,
             "--n-iter", "2", "--cv", "2", "--epochs", "1" if space is None else "3",
             "--out", str(out)]
     if space is not None:
         (tmp_path / "space.yaml").write_text(space)
         args += ["--space", str(tmp_path / "space.yaml")]
     assert main(args) == 0
+    shown = capsys.readouterr()
+    if quiet:
+        assert shown.out == ""
+    else:
+        assert "fits: 100%|" in shown.err and "3/3" in shown.err  # 2 folds + the refit
+        assert "fits: 3 trained, 0 restored from the store" in shown.out
     search = joblib.load(out / "search.joblib")
     assert len(search.cv_results_["params"]) == n_candidates
     assert set(search.cv_results_["status"]) <= {"ok", "pruned"}
