@@ -25,6 +25,7 @@ from sklearn.preprocessing import LabelEncoder
 from sklearn.utils.validation import check_consistent_length
 
 from ._validation import check_choice, check_number
+from .parallel import TORCH_RNG_LOCK, claim_gpu, gpus_by_free_memory, release_memory
 
 OPTIMIZERS = {
     "adam": torch.optim.Adam,
@@ -69,6 +70,11 @@ def _silent(*args, **kwargs):
 
 class NonFiniteLossError(FloatingPointError):
     """The training loss became NaN or infinite."""
+
+
+class TrainingOutOfMemoryError(torch.OutOfMemoryError):
+    """Training ran out of memory at every batch size the out-of-memory back-off tried."""
+
 
 
 class StopOnNonFiniteLoss(Callback):
@@ -125,7 +131,22 @@ class NetMixin:
     random_state : int or None, default=None
         Seeds torch and the validation split: the same seed gives the same result on CPU.
     device : {"cpu", "cuda", "auto"} or "cuda:N", default="cpu"
-        "auto" uses CUDA when it is available.
+        "auto" uses CUDA when it is available; on a machine with several GPUs each fit claims
+        the one with the most free memory (see ``trials_per_gpu``). ``device_`` records the
+        device a fitted net is on.
+    num_threads : int or None, default=None
+        Torch intra-op threads for this fit, set with :func:`torch.set_num_threads` in the
+        process or thread that trains (a parallel search's worker). None keeps the worker's
+        setting (:func:`skhyper.parallel.parallel_backend` sizes it to the worker's share of the
+        cores). ``num_threads_`` records the count the net trained with.
+    oom_retries : int, default=2
+        When a fit from scratch runs out of memory (``torch.OutOfMemoryError``), free memory,
+        halve the batch size and start again, at most this many times; then raise
+        :class:`TrainingOutOfMemoryError`. ``batch_size_`` records the batch size used.
+    trials_per_gpu : int or None, default=None
+        With ``device="auto"`` and CUDA, at most this many concurrent fits per GPU of the
+        machine (counted across processes with file locks); a fit waits for a free slot.
+        None: no limit.
     verbose : int, default=0
     **kwargs
         Any other skorch ``NeuralNet`` argument (``callbacks``, ``module__*``,
@@ -157,6 +178,9 @@ class NetMixin:
         validation_fraction=0.1,
         random_state=None,
         device="cpu",
+        num_threads=None,
+        oom_retries=2,
+        trials_per_gpu=None,
         verbose=0,
         train_split=None,
         **kwargs,
@@ -180,12 +204,16 @@ class NetMixin:
         self.min_delta = min_delta
         self.validation_fraction = validation_fraction
         self.random_state = random_state
+        self.num_threads = num_threads
+        self.oom_retries = oom_retries
+        self.trials_per_gpu = trials_per_gpu
 
-    # skorch reads ``self.device`` wherever it moves tensors; the property hands it the resolved
-    # device while get_params, clone and pickling keep the user's value (e.g. "auto").
+    # skorch reads ``self.device`` wherever it moves tensors; the property hands it the device
+    # this fit uses (``device_``, chosen at initialize) while get_params, clone and pickling keep
+    # the user's value (e.g. "auto").
     @property
     def device(self):
-        return resolve_device(self.__dict__["device"])
+        return self.__dict__.get("device_") or resolve_device(self.__dict__["device"])
 
     @device.setter
     def device(self, value):
@@ -196,10 +224,19 @@ class NetMixin:
         params["device"] = self.__dict__["device"]
         return params
 
+    def __getstate__(self):
+        state = super().__getstate__()
+        state.pop("gpu_claim_", None)  # a lock held by this process, for the running fit only
+        return state
+
     def __setstate__(self, state):
         requested = state["device"]
-        state["device"] = resolve_device(requested)
+        # Load the tensors onto the device the net trained on; skorch maps them to the CPU when
+        # this machine has no CUDA.
+        state["device"] = state.get("device_") or resolve_device(requested)
         super().__setstate__(state)
+        if "device_" in state:
+            self.__dict__["device_"] = self.__dict__["device"]
         if requested == "auto":
             self.__dict__["device"] = requested
 
@@ -221,6 +258,8 @@ class NetMixin:
         check_number("validation_fraction", self.validation_fraction, low=0, high=1,
                      low_open=True, allow_none=True)
         check_number("random_state", self.random_state, low=0, integer=True, allow_none=True)
+        check_number("oom_retries", self.oom_retries, low=0, integer=True)
+        check_number("trials_per_gpu", self.trials_per_gpu, low=1, integer=True, allow_none=True)
         _check_device(self.__dict__["device"])
 
     def _check_X(self, X):
@@ -270,9 +309,41 @@ class NetMixin:
 
     def initialize(self):
         self._check_training_params()
-        if self.random_state is not None:
-            torch.manual_seed(self.random_state)
-        return super().initialize()
+        self.device_ = self._select_device()
+        with TORCH_RNG_LOCK:
+            if self.random_state is not None:
+                torch.manual_seed(self.random_state)
+            super().initialize()
+            # Shuffling draws from the net's own generator, so fits running in threads of one
+            # process do not consume each other's random numbers.
+            seed = self.random_state if self.random_state is not None else \
+                int(torch.randint(2 ** 62, ()).item())
+        self.train_generator_ = torch.Generator().manual_seed(seed)
+        return self
+
+    def _select_device(self):
+        """The device of this fit: the claimed GPU, the least-loaded of several for "auto"."""
+        claim = self.__dict__.get("gpu_claim_")
+        if claim is not None:
+            return claim.device
+        requested = self.__dict__["device"]
+        if requested == "auto" and torch.cuda.device_count() > 1:
+            return f"cuda:{gpus_by_free_memory()[0]}"
+        return resolve_device(requested)
+
+    def get_params_for(self, prefix):
+        params = super().get_params_for(prefix)
+        if prefix in ("iterator_train", "iterator_valid") and "batch_size_" in self.__dict__:
+            params.setdefault("batch_size", self.batch_size_)  # after the out-of-memory back-off
+        # Every DataLoader draws a seed from a generator when it starts iterating; give each one
+        # of its own so that fits in threads of one process never touch torch's global RNG
+        # while another fit is seeding it. Training shuffles with the net's generator.
+        if prefix == "iterator_train" and self.iterator_train is torch.utils.data.DataLoader \
+                and "train_generator_" in self.__dict__:
+            params.setdefault("generator", self.train_generator_)
+        if prefix == "iterator_valid" and self.iterator_valid is torch.utils.data.DataLoader:
+            params.setdefault("generator", torch.Generator())  # never shuffles: any seed does
+        return params
 
     def initialize_module(self):
         kwargs = {name: getattr(self, name) for name in self.module_params}
@@ -351,18 +422,81 @@ class NetMixin:
         """Initialize (unless ``warm_start``) and train for ``max_epochs`` epochs."""
         reset = not (self.warm_start and self.initialized_)
         X, y = self._prepare_data(X, y, reset=reset)
-        if reset:
-            self.initialize()
-        return super().partial_fit(X, y, **fit_params)
+        return self._train(X, y, reset, None, fit_params)
 
     def partial_fit(self, X, y=None, classes=None, **fit_params):
         """Continue training the fitted net; ``epochs=k`` trains ``k`` epochs (default
         ``max_epochs``). An unfitted net is initialized first."""
         reset = not self.initialized_
         X, y = self._prepare_data(X, y, reset=reset)
-        if reset:
-            self.initialize()
-        return super().partial_fit(X, y, classes, **fit_params)
+        return self._train(X, y, reset, classes, fit_params)
+
+    def _train(self, X, y, reset, classes, fit_params):
+        """Train in this worker's thread setting, on a claimed GPU, with the out-of-memory
+        back-off when starting from scratch."""
+        check_number("num_threads", self.num_threads, low=1, integer=True, allow_none=True)
+        if self.num_threads is not None:
+            torch.set_num_threads(self.num_threads)
+        self.num_threads_ = torch.get_num_threads()
+        claim = self._claim_gpu(reset)
+        if claim is not None:
+            self.gpu_claim_ = claim
+        try:
+            if reset:
+                return self._train_from_scratch(X, y, classes, fit_params)
+            self.__dict__.setdefault("batch_size_", self.batch_size)
+            try:
+                return super().partial_fit(X, y, classes, **fit_params)
+            except TrainingOutOfMemoryError:
+                raise
+            except torch.OutOfMemoryError as exc:
+                raise TrainingOutOfMemoryError(
+                    f"Out of memory while continuing training, in epoch {self.n_epochs_}, "
+                    f"with batch_size={self.batch_size_} on {self.device}. Continued training "
+                    "is not retried: the interrupted epoch had already updated the model. "
+                    f"Original error: {exc}"
+                ) from exc
+        finally:
+            self.__dict__.pop("gpu_claim_", None)
+            if claim is not None:
+                claim.release()
+            if str(self.device).startswith("cuda"):
+                release_memory()  # leave the cached blocks to the next fit on this GPU
+
+    def _claim_gpu(self, reset):
+        """A slot on a GPU when ``trials_per_gpu`` limits the fits per GPU of ``device="auto"``."""
+        if self.__dict__["device"] != "auto" or self.trials_per_gpu is None \
+                or not torch.cuda.is_available():
+            return None
+        check_number("trials_per_gpu", self.trials_per_gpu, low=1, integer=True)
+        current = torch.device(self.device)
+        if reset or current.type != "cuda":
+            return claim_gpu(self.trials_per_gpu)
+        return claim_gpu(self.trials_per_gpu, index=current.index or 0)
+
+    def _train_from_scratch(self, X, y, classes, fit_params):
+        check_number("oom_retries", self.oom_retries, low=0, integer=True)
+        tried = []
+        self.batch_size_ = self.batch_size
+        while True:
+            tried.append(self.batch_size_)
+            try:
+                self.initialize()
+                return super().partial_fit(X, y, classes, **fit_params)
+            except TrainingOutOfMemoryError:
+                raise
+            except torch.OutOfMemoryError as exc:
+                # Drop the traceback: its frames hold the activations that must be freed.
+                error = exc.with_traceback(None)
+            release_memory()
+            if len(tried) > self.oom_retries or self.batch_size_ == 1:
+                sizes = ", ".join(str(b) for b in tried)
+                raise TrainingOutOfMemoryError(
+                    f"Out of memory on {self.device} at batch_size {sizes} (oom_retries="
+                    f"{self.oom_retries}: each retry halves the batch size). Use a smaller "
+                    f"batch_size or model, or a device with more free memory. Last error: {error}"
+                ) from error
+            self.batch_size_ = max(1, self.batch_size_ // 2)
 
     @property
     def n_epochs_(self):

@@ -40,7 +40,11 @@ def seed_torch(seed, n_threads=None):
     if n_threads is not None:
         torch.set_num_threads(n_threads)
     if seed is not None:
-        torch.manual_seed(seed)
+        from ..parallel import TORCH_RNG_LOCK
+
+        # Threads share torch's global RNG: seed it while no other net draws its weights.
+        with TORCH_RNG_LOCK:
+            torch.manual_seed(seed)
 
 
 def unit_key(fingerprint, candidate, params, fold, stage, rung):
