@@ -130,7 +130,7 @@ def main(argv=None):
                "train": run_train}[args.handler]
     try:
         return handler(args)
-    except (UsageError, SpaceError, RegistryError, yaml.YAMLError) as exc:
+    except (UsageError, SpaceError, RegistryError, yaml.YAMLError, ImportError) as exc:
         print(f"skhyper {args.command}: error: {_one_line(exc)}", file=sys.stderr)
         return 2
     except (ValueError, LookupError, OSError, MemoryError) as exc:

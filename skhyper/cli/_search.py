@@ -1,6 +1,5 @@
 """``skhyper search``: run a strategy, store each fit as it completes, write the results."""
 
-import contextlib
 import time
 from pathlib import Path
 
@@ -11,6 +10,7 @@ from sklearn.model_selection import KFold
 
 from .. import registry, spaces
 from .._validation import check_choice
+from ..parallel import parallel_backend
 from ..tracking import ExperimentStore, StoreCheckpoint
 from ..tracking.store import to_plain
 from ._inputs import (UsageError, check_param_values, check_scoring_name, default_scoring,
@@ -66,21 +66,6 @@ def _open_store(out, config, resume):
     return store
 
 
-@contextlib.contextmanager
-def _parallel_backend(backend, n_jobs, scheduler):
-    if backend != "dask":
-        with joblib.parallel_config(backend=backend, n_jobs=n_jobs):
-            yield
-        return
-    try:
-        from dask.distributed import Client
-    except ImportError:
-        raise UsageError('--backend dask needs dask: pip install "skhyper[dask]"') from None
-    with Client(scheduler) if scheduler else Client(processes=False) as _client:
-        with joblib.parallel_config(backend="dask", n_jobs=n_jobs):
-            yield
-
-
 def run_search(args):
     out = Path(args.out)
     strategy = _choice("--strategy", args.strategy, STRATEGIES)
@@ -122,7 +107,7 @@ def run_search(args):
 
     started = time.perf_counter()
     try:
-        with _parallel_backend(args.backend, args.n_jobs, args.scheduler), \
+        with parallel_backend(args.backend, n_jobs=args.n_jobs, scheduler=args.scheduler), \
                 fit_progress(store, total, disable=args.quiet):
             search.fit(data.X, data.y)
     except BaseException:
