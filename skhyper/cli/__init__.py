@@ -1,0 +1,143 @@
+"""The ``skhyper`` command: ``list``, ``search``, ``report`` and ``train``.
+
+Bad input ends the command with one line on stderr and exit status 2; a search that fails while
+running exits with status 1 (its completed fits stay in the store: re-run with ``--resume``).
+See docs/cli.md.
+"""
+
+import argparse
+import sys
+
+import yaml
+
+__all__ = ["main", "build_parser"]
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with usage errors on one line."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid value {text!r}: expected an integer") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"invalid value {value}: must be >= 1")
+    return value
+
+
+def _folds(text):
+    value = _positive_int(text)
+    if value < 2:
+        raise argparse.ArgumentTypeError(f"invalid value {value}: cross-validation needs >= 2 "
+                                         "folds")
+    return value
+
+
+def _jobs(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid value {text!r}: expected an integer "
+                                         "(-1 for all cores)") from None
+    if value == 0 or value < -1:
+        raise argparse.ArgumentTypeError(f"invalid value {value}: use a positive number of "
+                                         "jobs or -1 for all cores")
+    return value
+
+
+def build_parser():
+    """The argparse parser of the ``skhyper`` command."""
+    from ._search import BACKENDS
+    from ._strategies import STRATEGIES
+
+    parser = _Parser(prog="skhyper", description="Search, report and train skhyper models.")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    listing = commands.add_parser("list", help="model and dataset families, broken plugins")
+    listing.set_defaults(handler="list")
+
+    search = commands.add_parser("search", help="run a search; results and report into --out")
+    search.set_defaults(handler="search")
+    search.add_argument("--model", required=True, help="model family (see skhyper list)")
+    search.add_argument("--data", required=True, help="dataset family (see skhyper list)")
+    search.add_argument("--data-param", action="append", default=[], metavar="K=V",
+                        help="dataset loader argument, value read as YAML; repeatable")
+    search.add_argument("--strategy", required=True, metavar="{" + ",".join(STRATEGIES) + "}",
+                        help="baseline: the family's defaults; quick: seed 000's 2x2 demo; "
+                             "the others as in docs/cli.md")
+    search.add_argument("--space", metavar="SPACE.yaml", help="search space (docs/cli.md)")
+    search.add_argument("--n-iter", type=_positive_int, default=10,
+                        help="candidates for random, bayes and staged (default 10)")
+    search.add_argument("--cv", type=_folds, default=3, help="K-fold splits (default 3)")
+    search.add_argument("--scoring", help="scikit-learn scorer name (default by task: "
+                                          "neg_mean_squared_error or accuracy)")
+    search.add_argument("--epochs", type=_positive_int,
+                        help="epochs per fit (default: the family's; quick: 5)")
+    search.add_argument("--n-jobs", type=_jobs, default=1, help="parallel fits (default 1)")
+    search.add_argument("--backend", default="loky", metavar="{" + ",".join(BACKENDS) + "}",
+                        help="joblib backend (default loky)")
+    search.add_argument("--scheduler", metavar="ADDRESS", help="dask scheduler address")
+    search.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    search.add_argument("--out", required=True, metavar="DIR", help="results directory")
+    search.add_argument("--resume", action="store_true",
+                        help="continue the search in DIR, training only what is not stored")
+    search.add_argument("--quiet", action="store_true", default=argparse.SUPPRESS,
+                        help="no progress bar or summary")
+
+    report = commands.add_parser("report", help="rebuild the report of a search directory")
+    report.set_defaults(handler="report")
+    report.add_argument("dir", metavar="DIR")
+    report.add_argument("--quiet", action="store_true", default=argparse.SUPPRESS,
+                        help="no progress bar or summary")
+
+    train = commands.add_parser("train", help="train the final model on all data")
+    train.set_defaults(handler="train")
+    train.add_argument("--config", required=True, metavar="best_config.yaml")
+    train.add_argument("--model", help="model family (default: the config's)")
+    train.add_argument("--data", help="dataset family (default: the config's)")
+    train.add_argument("--data-param", action="append", default=[], metavar="K=V")
+    train.add_argument("--epochs", type=_positive_int,
+                       help="epochs (default: the config's or the family's)")
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--out", required=True, metavar="MODEL_DIR")
+    train.add_argument("--quiet", action="store_true", default=argparse.SUPPRESS,
+                       help="no progress bar or summary")
+    return parser
+
+
+def _one_line(exc):
+    message = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
+    return " ".join(str(message).split())
+
+
+def main(argv=None):
+    """Run the command with ``argv`` (default: sys.argv[1:]); returns the exit status."""
+    args = build_parser().parse_args(argv)
+    from ._inputs import UsageError
+    from ._report import run_list, run_report
+    from ._search import run_search
+    from ._train import run_train
+    from ..registry import RegistryError
+    from ..spaces import SpaceError
+
+    handler = {"list": run_list, "search": run_search, "report": run_report,
+               "train": run_train}[args.handler]
+    try:
+        return handler(args)
+    except (UsageError, SpaceError, RegistryError, yaml.YAMLError, ImportError) as exc:
+        print(f"skhyper {args.command}: error: {_one_line(exc)}", file=sys.stderr)
+        return 2
+    except (ValueError, LookupError, OSError, MemoryError) as exc:
+        print(f"skhyper {args.command}: failed: {type(exc).__name__}: {_one_line(exc)}",
+              file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"skhyper {args.command}: interrupted; completed fits are in the store, "
+              "re-run with --resume to continue", file=sys.stderr)
+        return 130

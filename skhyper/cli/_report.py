@@ -1,0 +1,47 @@
+"""``skhyper report DIR`` and ``skhyper list``."""
+
+import warnings
+from pathlib import Path
+
+import joblib
+import yaml
+
+from .. import registry
+from ._inputs import UsageError
+from ._search import RUN_FILE, SEARCH_FILE, write_bundle
+
+
+def run_report(args):
+    out = Path(args.dir)
+    if not (out / SEARCH_FILE).exists() or not (out / RUN_FILE).exists():
+        raise UsageError(f"{out} holds no finished search ({SEARCH_FILE} and {RUN_FILE}); "
+                         "run skhyper search --out DIR first.")
+    search = joblib.load(out / SEARCH_FILE)
+    with open(out / RUN_FILE, encoding="utf-8") as handle:
+        run = yaml.safe_load(handle)
+    rebuilt = write_bundle(out, search, run["config"])
+    if not args.quiet:
+        print(f"report rebuilt in {out}/: {', '.join(rebuilt)}")
+    return 0
+
+
+def run_list(args):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # broken plugins are listed below
+        infos = registry.plugin_infos()
+    for group, title in ((registry.MODEL_GROUP, "Model families"),
+                         (registry.DATASET_GROUP, "Dataset families")):
+        rows = [i for i in infos if i.group == group and i.error is None]
+        print(f"{title}:")
+        width = max((len(i.name) for i in rows), default=0)
+        for info in rows:
+            source = f"{info.distribution} {info.version}".strip()
+            print(f"  {info.name:<{width}}  {info.family.task:<14} {source:<18} "
+                  f"{info.family.description}")
+    broken = [i for i in infos if i.error is not None]
+    if broken:
+        print("Broken plugins:")
+        for info in broken:
+            print(f"  {info.name} ({info.group}, from {info.distribution} {info.version}): "
+                  f"{info.error}")
+    return 0

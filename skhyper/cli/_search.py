@@ -1,0 +1,196 @@
+"""``skhyper search``: run a strategy, store each fit as it completes, write the results."""
+
+import time
+from pathlib import Path
+
+import joblib
+import numpy as np
+import yaml
+from sklearn.model_selection import KFold
+
+from .. import registry, spaces
+from .._validation import check_choice
+from ..parallel import parallel_backend
+from ..tracking import ExperimentStore, StoreCheckpoint
+from ..tracking.store import to_plain
+from ._inputs import (UsageError, check_param_values, check_scoring_name, default_scoring,
+                      load_data, parse_data_params)
+from ._progress import fit_progress
+from ._strategies import QUICK_EPOCHS, STRATEGIES, build_search, expected_fits, resolve_space
+
+STORE_FILE = "store.sqlite"
+RUN_FILE = "run.yaml"
+SEARCH_FILE = "search.joblib"
+BACKENDS = ("loky", "threading", "dask")
+#: Options that define a search: a resumed run must repeat them. (n_jobs, backend, scheduler,
+#: quiet only change how it runs.)
+DEFINING = ("model", "data", "data_params", "strategy", "space", "n_iter", "cv", "scoring",
+            "epochs", "seed")
+
+
+def _choice(option, value, allowed):
+    try:
+        return check_choice(option, value, allowed)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _search_config(args, space, scoring, epochs):
+    """The plain-value description of the search recorded in the store and run.yaml."""
+    space_plain = {name: {dim.kind: list(dim.values)} for name, dim in space.items()} \
+        if space is not None else None
+    return to_plain({
+        "model": args.model, "data": args.data, "data_params": parse_data_params(args.data_param),
+        "strategy": args.strategy, "space": space_plain, "n_iter": args.n_iter, "cv": args.cv,
+        "scoring": scoring, "epochs": epochs, "seed": args.seed,
+        "n_jobs": args.n_jobs, "backend": args.backend, "scheduler": args.scheduler,
+    })
+
+
+def _open_store(out, config, resume):
+    """The store of ``out``; refuses to mix a new search into an old one."""
+    path = out / STORE_FILE
+    if path.exists() and not resume:
+        raise UsageError(f"{out} already holds a search ({STORE_FILE}); pass --resume to "
+                         "continue it, or choose another --out.")
+    out.mkdir(parents=True, exist_ok=True)
+    store = ExperimentStore(path)
+    runs = store.runs()
+    if resume and len(runs):
+        previous = runs["config"].iloc[0]
+        changed = [k for k in DEFINING if previous.get(k) != config.get(k)]
+        if changed:
+            was = ", ".join(f"{k}={previous.get(k)!r}" for k in changed)
+            raise UsageError(f"--resume must repeat the search's options; this run changes "
+                             f"{', '.join(changed)} (the stored search has {was}).")
+    return store
+
+
+def run_search(args):
+    out = Path(args.out)
+    strategy = _choice("--strategy", args.strategy, STRATEGIES)
+    _choice("--backend", args.backend, BACKENDS)
+    if args.scheduler and args.backend != "dask":
+        raise UsageError("--scheduler ADDRESS needs --backend dask.")
+    if args.space and strategy in ("baseline", "quick"):
+        raise UsageError(f"--strategy {strategy} searches a fixed space; drop --space or use "
+                         "grid, random, bayes, halving or staged.")
+    family = registry.get_model(args.model)
+    data = load_data(args.data, parse_data_params(args.data_param))
+    scoring = check_scoring_name(args.scoring) or default_scoring(data.task)
+    space = spaces.load_space(args.space) if args.space else None
+    epochs = args.epochs or (QUICK_EPOCHS if strategy == "quick" else None)
+
+    estimator = family.make_estimator(random_state=args.seed,
+                                      **({"max_epochs": epochs} if epochs else {}))
+    config = _search_config(args, space, scoring, epochs)
+    fixed = {}
+    if space is not None:
+        check_param_values(estimator, {n: d.values for n, d in space.items()}, args.space)
+        # Fixed settings configure the estimator; the search varies the rest.
+        fixed, space = spaces.split_fixed(space)
+        estimator.set_params(**fixed)
+    config["fixed_params"] = to_plain(fixed)
+    config["n_samples"] = len(data.X)
+    param_space = resolve_space(strategy, family, space)
+
+    store = _open_store(out, config, args.resume)
+    store.start_run(config)
+    if strategy != "staged" and "callbacks" in estimator.get_params(deep=False):
+        callbacks = list(estimator.get_params(deep=False)["callbacks"] or [])
+        estimator.set_params(callbacks=callbacks + [("store", StoreCheckpoint(store.path,
+                                                                              store.run))])
+    search = build_search(strategy, estimator, param_space, cv=KFold(args.cv), scoring=scoring,
+                          n_iter=args.n_iter, epochs=epochs, seed=args.seed, n_jobs=args.n_jobs,
+                          store=store)
+    total = expected_fits(strategy, param_space, args.n_iter, args.cv)
+
+    started = time.perf_counter()
+    try:
+        with parallel_backend(args.backend, n_jobs=args.n_jobs, scheduler=args.scheduler), \
+                fit_progress(store, total, disable=args.quiet):
+            search.fit(data.X, data.y)
+    except BaseException:
+        store.finish_run("failed")
+        raise
+    elapsed = time.perf_counter() - started
+    store.save_results(search.cv_results_)
+    store.finish_run()
+
+    summary = _write_outputs(out, search, store, config, data, elapsed)
+    if not args.quiet:
+        _print_summary(out, summary)
+    return 0
+
+
+def best_params(search, config):
+    """The best candidate's parameters with the space's fixed settings: all that
+    ``make_estimator(model, **params)`` needs to rebuild it."""
+    return to_plain({**config.get("fixed_params", {}), **search.best_params_})
+
+
+def write_bundle(out, search, config):
+    """The report bundle of a fitted search (skhyper.analysis.write_report: summary_report.md,
+    report.html, figures/, cv_results.csv, results.json, best_config.yaml); returns the names
+    of the files written."""
+    from ..analysis import write_report
+
+    # The corrected resampled t-test of the report needs the K-fold split sizes.
+    n_test = config["n_samples"] // config["cv"]
+    files = write_report(search, out, model=config["model"], dataset=config["data"],
+                         n_train=config["n_samples"] - n_test, n_test=n_test)
+    # The space's fixed settings configure the estimator rather than the search: add them so
+    # that make_estimator(model, **params) rebuilds the best candidate.
+    path = Path(files["best_config"])
+    best = yaml.safe_load(path.read_text(encoding="utf-8"))
+    best["params"] = best_params(search, config)
+    path.write_text(yaml.safe_dump(best, sort_keys=False), encoding="utf-8")
+    return sorted(Path(p).name for key, p in files.items() if key != "figures") + ["figures/"]
+
+
+def _write_outputs(out, search, store, config, data, elapsed):
+    """The report bundle, search.joblib and run.yaml; returns run.yaml's data."""
+    files = write_bundle(out, search, config)
+    joblib.dump(search, out / SEARCH_FILE)
+    trained, restored = store.count_fits()
+    status = search.cv_results_.get("status")
+    summary = {
+        "config": config,
+        "run": store.run,
+        "fits_trained": trained,
+        "fits_restored": restored,
+        "n_candidates": len(search.cv_results_["params"]),
+        "n_failed": int((np.asarray(status) == "failed").sum()) if status is not None else 0,
+        "best_params": best_params(search, config),
+        "best_score": float(search.best_score_),
+        "test_score": _test_score(search, data),
+        "elapsed_s": round(elapsed, 2),
+        "files": files,
+    }
+    with open(out / RUN_FILE, "w", encoding="utf-8") as handle:
+        yaml.safe_dump(summary, handle, sort_keys=False)
+    return summary
+
+
+def _test_score(search, data):
+    """The best estimator's score on the dataset's held-out part, when it has one."""
+    if getattr(data, "X_test", None) is None:
+        return None
+    score = search.score(data.X_test, data.get("y_test"))
+    return float(score) if np.isfinite(score) else None
+
+
+def _print_summary(out, summary):
+    config = summary["config"]
+    print(f"{config['strategy']} search of {config['model']} on {config['data']}: "
+          f"{summary['n_candidates']} candidates ({summary['n_failed']} failed), "
+          f"{config['cv']}-fold CV, {summary['elapsed_s']:.1f} s")
+    print(f"fits: {summary['fits_trained']} trained, {summary['fits_restored']} restored "
+          "from the store")
+    print(f"best {config['scoring'] or 'score'}: {summary['best_score']:.6g} with "
+          f"{summary['best_params']}")
+    if summary["test_score"] is not None:
+        print(f"test {config['scoring'] or 'score'} of the refit best: "
+              f"{summary['test_score']:.6g}")
+    print(f"results in {out}/: {', '.join(summary['files'])}, {RUN_FILE}, {SEARCH_FILE}, "
+          f"{STORE_FILE}")

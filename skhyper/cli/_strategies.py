@@ -1,0 +1,149 @@
+"""The search strategies of ``skhyper search``: each one a scikit-learn-compatible search object.
+
+baseline
+    The family's default configuration cross-validated: a one-candidate GridSearchCV (an empty
+    grid), so it is written like every other search.
+quick
+    Seed 000's quick demo: a 2x2 grid (the family grid's first parameter x lr {1e-3, 5e-3}),
+    5 epochs unless --epochs says otherwise.
+grid, random, bayes
+    GridSearchCV, RandomizedSearchCV and skopt's BayesSearchCV over --space or the family's
+    declared space of that kind.
+halving
+    scikit-learn's HalvingGridSearchCV with epochs (``max_epochs``) as the resource.
+staged
+    :class:`skhyper.StagedHalvingSearchCV`: --n-iter candidates drawn from the family's random
+    space or --space, warm-started successive halving up to --epochs, then an extended stage
+    for the best; resumed through the search's own ``store=``.
+"""
+
+import numpy as np
+from sklearn.experimental import enable_halving_search_cv  # noqa: F401  (enables the import)
+from sklearn.model_selection import (GridSearchCV, HalvingGridSearchCV, ParameterGrid,
+                                     RandomizedSearchCV)
+from skopt import BayesSearchCV
+
+from .. import spaces
+from ._inputs import UsageError
+
+STRATEGIES = ("baseline", "quick", "grid", "random", "bayes", "halving", "staged")
+#: Which declared family space (and which conversion of --space) each strategy uses.
+SPACE_KIND = {"grid": "grid", "halving": "grid", "random": "random", "bayes": "bayes",
+              "staged": "random"}
+QUICK_EPOCHS = 5
+QUICK_LRS = [1e-3, 5e-3]
+
+
+class RecordFailures:
+    """Adds the ``status`` ("ok" / "failed") and ``error`` columns of skhyper's results format
+    to a scikit-learn search, from the fit errors scikit-learn collects but does not keep."""
+
+    def _format_results(self, candidate_params, n_splits, out, more_results=None):
+        results = super()._format_results(candidate_params, n_splits, out, more_results)
+        errors = []
+        for i in range(len(candidate_params)):
+            failed = [o["fit_error"] for o in out[i * n_splits:(i + 1) * n_splits]
+                      if o.get("fit_error")]
+            # The traceback's last line names the exception and its message.
+            errors.append(failed[0].strip().splitlines()[-1] if failed else "")
+        results["status"] = np.array(["failed" if e else "ok" for e in errors], dtype=object)
+        results["error"] = np.array(errors, dtype=object)
+        return results
+
+
+class GridSearch(RecordFailures, GridSearchCV):
+    """GridSearchCV with ``status`` and ``error`` columns."""
+
+
+class RandomSearch(RecordFailures, RandomizedSearchCV):
+    """RandomizedSearchCV with ``status`` and ``error`` columns."""
+
+
+class BayesSearch(RecordFailures, BayesSearchCV):
+    """skopt's BayesSearchCV with ``status`` and ``error`` columns."""
+
+
+class HalvingGridSearch(RecordFailures, HalvingGridSearchCV):
+    """HalvingGridSearchCV with ``status`` and ``error`` columns."""
+
+
+def quick_grid(family):
+    """Seed 000's 2x2 quick grid for ``family``."""
+    grid = family.search_space("grid")
+    first = next((name for name in grid if name != "lr"), None)
+    quick = {"lr": QUICK_LRS}
+    if first is not None:
+        quick = {first: list(grid[first])[:2], **quick}
+    return quick
+
+
+def resolve_space(strategy, family, space):
+    """The space the strategy searches: --space converted to its kind, else the family's."""
+    if strategy == "baseline":
+        return {}
+    if strategy == "quick":
+        return quick_grid(family)
+    kind = SPACE_KIND[strategy]
+    if space is None:
+        try:
+            return family.search_space(kind)
+        except KeyError as exc:
+            raise UsageError(f"{exc.args[0]} Pass one with --space space.yaml.") from None
+    convert = {"grid": spaces.to_grid, "random": spaces.to_distributions,
+               "bayes": spaces.to_skopt}[kind]
+    return convert(space)
+
+
+def expected_fits(strategy, param_space, n_iter, n_splits):
+    """The number of fits (including the refit) a strategy trains, or None when only the
+    search knows it (halving and staged stop candidates along the way)."""
+    if strategy in ("baseline", "quick", "grid"):
+        return len(ParameterGrid(param_space)) * n_splits + 1
+    if strategy == "random":
+        lists_only = all(isinstance(v, (list, tuple)) for v in param_space.values())
+        n = min(n_iter, len(ParameterGrid(param_space))) if lists_only else n_iter
+        return n * n_splits + 1
+    if strategy == "bayes":
+        return n_iter * n_splits + 1
+    return None
+
+
+def build_search(strategy, estimator, param_space, *, cv, scoring, n_iter, epochs, seed,
+                 n_jobs, store):
+    """The search object of ``strategy`` (not fitted).
+
+    ``store`` is the :class:`~skhyper.tracking.ExperimentStore`; the staged search uses it
+    through its ``store=`` parameter, the scikit-learn searches through the estimator's
+    :class:`~skhyper.tracking.StoreCheckpoint` callback.
+    """
+    common = dict(cv=cv, scoring=scoring, n_jobs=n_jobs, error_score=np.nan, refit=True)
+    if strategy in ("baseline", "quick", "grid"):
+        return GridSearch(estimator, param_space, **common)
+    if strategy == "random":
+        return RandomSearch(estimator, param_space, n_iter=n_iter, random_state=seed, **common)
+    if strategy == "bayes":
+        return BayesSearch(estimator, param_space, n_iter=n_iter, random_state=seed, **common)
+    if strategy == "halving":
+        if "max_epochs" in param_space:
+            raise UsageError("--strategy halving uses max_epochs as its resource; remove "
+                             "max_epochs from the space and set the budget with --epochs.")
+        return HalvingGridSearch(estimator, param_space, resource="max_epochs",
+                                 max_resources=epochs or estimator.max_epochs,
+                                 min_resources="exhaust", factor=3, random_state=seed,
+                                 **common)
+    return _staged_search(estimator, param_space, cv=cv, scoring=scoring, n_iter=n_iter,
+                          epochs=epochs, seed=seed, n_jobs=n_jobs, store=store)
+
+
+def _staged_search(estimator, param_space, *, cv, scoring, n_iter, epochs, seed, n_jobs, store):
+    try:
+        from ..search import StagedHalvingSearchCV
+    except ImportError:
+        raise UsageError("--strategy staged needs skhyper.StagedHalvingSearchCV, which this "
+                         "installation of skhyper does not have yet.") from None
+    # Rungs grow by factor 3 up to --epochs; the best candidate then trains longer (extended
+    # stage, up to twice --epochs) before the refit.
+    return StagedHalvingSearchCV(estimator, param_space, sampler="random", n_candidates=n_iter,
+                                 max_epochs=epochs or estimator.max_epochs, cv=cv,
+                                 scoring=scoring, random_state=seed, n_jobs=n_jobs,
+                                 error_score=np.nan, store=store)

@@ -1,0 +1,118 @@
+"""``skhyper train``: the final model on all data from a best_config.yaml (seed 004's last
+phase), saved with its weights, configuration and history."""
+
+import sys
+import time
+from pathlib import Path
+
+import joblib
+import yaml
+from sklearn.metrics import get_scorer
+from skorch.callbacks import Callback
+from tqdm.auto import tqdm
+
+from .. import registry
+from ..tracking.store import to_plain
+from ._inputs import UsageError, check_param_values, load_data, parse_data_params
+
+MODEL_FILE = "model.joblib"
+
+
+class EpochProgress(Callback):
+    """A tqdm bar over the epochs of one fit, showing the latest losses."""
+
+    def __init__(self, total=None, disable=False):
+        self.total = total
+        self.disable = disable
+
+    def on_train_begin(self, net, **kwargs):
+        self.bar_ = tqdm(total=self.total, unit="epoch", desc="train", disable=self.disable,
+                         file=sys.stderr, dynamic_ncols=True)
+
+    def on_epoch_end(self, net, **kwargs):
+        row = net.history[-1]
+        self.bar_.set_postfix({k: f"{row[k]:.4g}" for k in ("train_loss", "valid_loss")
+                               if k in row}, refresh=False)
+        self.bar_.update(1)
+
+    def on_train_end(self, net, **kwargs):
+        self.bar_.close()
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state.pop("bar_", None)  # a live bar does not pickle
+        return state
+
+
+def read_config(path):
+    """The mapping of a best_config.yaml, with a one-line error when it is unusable."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            config = yaml.safe_load(handle)
+    except OSError as exc:
+        raise UsageError(f"Cannot read --config {path}: {exc.strerror}.") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        raise UsageError(f"Malformed YAML in {path}{where}: "
+                         f"{getattr(exc, 'problem', None) or exc}.") from None
+    if not isinstance(config, dict) or not isinstance(config.get("params", {}), dict):
+        raise UsageError(f"--config {path} must be a mapping with a 'params' mapping "
+                         "(a best_config.yaml written by skhyper search).")
+    return config
+
+
+def run_train(args):
+    config = read_config(args.config)
+    model = args.model or config.get("model")
+    dataset = args.data or config.get("dataset")
+    if not model or not dataset:
+        raise UsageError(f"{args.config} names no {'model' if not model else 'dataset'}; "
+                         "pass --model and --data.")
+    family = registry.get_model(model)
+    data_params = parse_data_params(args.data_param)
+    data = load_data(dataset, data_params)
+    params = dict(config.get("params") or {})
+    params["random_state"] = args.seed
+    if args.epochs:
+        params["max_epochs"] = args.epochs
+    estimator = family.make_estimator()
+    check_param_values(estimator, {k: [v] for k, v in params.items()}, str(args.config))
+    estimator.set_params(**params)
+    if "callbacks" in estimator.get_params(deep=False):
+        callbacks = list(estimator.get_params(deep=False)["callbacks"] or [])
+        estimator.set_params(callbacks=callbacks + [
+            ("progress", EpochProgress(total=estimator.max_epochs, disable=args.quiet))])
+
+    started = time.perf_counter()
+    estimator.fit(data.X, data.y)
+    elapsed = time.perf_counter() - started
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    joblib.dump(estimator, out / MODEL_FILE)
+    history = getattr(estimator, "history", None)
+    if history is not None:  # skorch nets: torch weights and a JSON history as well
+        estimator.save_params(f_params=out / "weights.pt", f_optimizer=out / "optimizer.pt",
+                              f_history=out / "history.json")
+    # Scored on the held-out part as the search scored: with the config's scorer.
+    scoring = config.get("scoring") or "score"
+    test_score = None
+    if getattr(data, "X_test", None) is not None:
+        scorer = get_scorer(scoring) if scoring != "score" else type(estimator).score
+        test_score = float(scorer(estimator, data.X_test, data.get("y_test")))
+    saved = to_plain({
+        "model": model, "dataset": dataset, "data_params": data_params, "params": params,
+        "epochs_trained": len(history) if history is not None else None,
+        "train_time_s": round(elapsed, 2), "scoring": scoring, "test_score": test_score,
+        "source_config": str(args.config),
+    })
+    with open(out / "config.yaml", "w", encoding="utf-8") as handle:
+        yaml.safe_dump(saved, handle, sort_keys=False)
+    if not args.quiet:
+        print(f"trained {model} on all of {dataset} ({len(data.X)} samples) in {elapsed:.1f} s")
+        if test_score is not None:
+            print(f"test {scoring}: {test_score:.6g}")
+        print(f"saved to {out}/: {MODEL_FILE} (joblib.load it), weights.pt, optimizer.pt, "
+              "history.json, config.yaml")
+    return 0

@@ -1,0 +1,302 @@
+"""The skhyper command run as a user runs it: every strategy on a tiny budget, a search killed
+with SIGKILL and resumed, bad input, train then reload, report."""
+
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+
+import joblib
+import numpy as np
+import pytest
+import yaml
+from sklearn.metrics import get_scorer
+
+import skhyper
+from skhyper.cli import main
+from skhyper.tracking import ExperimentStore
+
+CLI = [sys.executable, "-m", "skhyper.cli"]
+DATA_PARAMS = {"duration": 1, "sampling_rate": 200, "seq_len": 10, "stride": 2}
+DATA = ["--data", "sine-mixture"] + [a for k, v in DATA_PARAMS.items()
+                                     for a in ("--data-param", f"{k}={v}")]
+# A tiny LSTM: one layer, no early stopping or scheduler, so every fit trains --epochs epochs.
+FIXED = "num_layers: 1\nbatch_size: 32\npatience: null\nlr_scheduler: null\n"
+GRID = "hidden_size: [4, 6]\nlr: [0.01, 0.02]\n" + FIXED
+EPOCHS = 3
+CV = 3
+N_FITS = 4 * CV + 1  # candidates x folds + the refit
+
+
+# One torch thread, as in conftest: tiny models train fastest so on a busy 2-core machine.
+ENV = {**os.environ, "OMP_NUM_THREADS": "1"}
+
+
+def run_cli(*args, check=True):
+    proc = subprocess.run(CLI + [str(a) for a in args], capture_output=True, text=True,
+                          timeout=300, env=ENV)
+    if check:
+        assert proc.returncode == 0, proc.stderr
+    return proc
+
+
+def grid_args(out, space):
+    return ["--quiet", "search", "--model", "lstm", *DATA, "--strategy", "grid", "--space",
+            space, "--epochs", EPOCHS, "--cv", CV, "--out", out]
+
+
+def strip_times(cv_results):
+    return {k: v for k, v in cv_results.items() if "time" not in k}
+
+
+def assert_same_results(a, b):
+    a, b = strip_times(a), strip_times(b)
+    assert a.keys() == b.keys()
+    for key in a:
+        if key == "params":
+            assert a[key] == b[key]
+        else:
+            np.testing.assert_array_equal(np.asarray(a[key]), np.asarray(b[key]), err_msg=key)
+
+
+@pytest.fixture(scope="module")
+def space_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("space") / "space.yaml"
+    path.write_text(GRID)
+    return path
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(tmp_path_factory, space_file):
+    """A grid search run to completion by the command."""
+    out = tmp_path_factory.mktemp("uninterrupted") / "search"
+    run_cli(*grid_args(out, space_file))
+    return out
+
+
+def test_grid_search_writes_results(uninterrupted):
+    for name in ("cv_results.csv", "best_config.yaml", "run.yaml", "search.joblib",
+                 "store.sqlite", "summary_report.md", "report.html", "results.json"):
+        assert (uninterrupted / name).exists(), name
+    assert list((uninterrupted / "figures").glob("*.png"))
+    best = yaml.safe_load((uninterrupted / "best_config.yaml").read_text())
+    assert set(best["params"]) == {"hidden_size", "lr", "num_layers", "batch_size", "patience",
+                                   "lr_scheduler"}
+    assert best["scoring"] == "neg_mean_squared_error" and best["model"] == "lstm"
+    search = joblib.load(uninterrupted / "search.joblib")
+    assert best["best_score"] == pytest.approx(search.best_score_)
+    assert list(search.cv_results_["status"]) == ["ok"] * 4
+    run = yaml.safe_load((uninterrupted / "run.yaml").read_text())
+    assert run["fits_trained"] == N_FITS and run["fits_restored"] == 0
+    # Every fit is in the store with its trained epochs.
+    fits = ExperimentStore(uninterrupted / "store.sqlite").fits()
+    assert len(fits) == N_FITS and (fits["epochs"] == EPOCHS).all()
+
+
+def count_stored_fits(path):
+    try:
+        with sqlite3.connect(path) as db:
+            return db.execute("SELECT COUNT(*) FROM fits").fetchone()[0]
+    except sqlite3.OperationalError:  # the file or its tables are not created yet
+        return 0
+
+
+def test_killed_search_resumes_without_retraining(tmp_path, space_file, uninterrupted):
+    out = tmp_path / "search"
+    proc = subprocess.Popen(CLI + [str(a) for a in grid_args(out, space_file)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV)
+    try:
+        while count_stored_fits(out / "store.sqlite") < 1:
+            try:  # waits for the next poll, or ends the loop if the process finished
+                proc.wait(timeout=0.05)
+                pytest.fail("the search finished before it could be killed")
+            except subprocess.TimeoutExpired:
+                pass
+        os.kill(proc.pid, signal.SIGKILL)
+    finally:
+        proc.kill()
+        proc.wait()
+    done = count_stored_fits(out / "store.sqlite")
+    assert 1 <= done < N_FITS
+
+    resumed = run_cli(*grid_args(out, space_file), "--resume")
+    assert resumed.returncode == 0
+    store = ExperimentStore(out / "store.sqlite")
+    runs = store.runs()
+    assert list(runs["status"]) == ["running", "finished"]  # the killed run never finished
+    assert store.count_fits(run=2) == (N_FITS - done, done)  # (trained, restored)
+    # Epochs trained after the resume: exactly those of the fits that had not completed.
+    assert store.fits(run=2)["epochs"].sum() == (N_FITS - done) * EPOCHS
+    assert_same_results(joblib.load(out / "search.joblib").cv_results_,
+                        joblib.load(uninterrupted / "search.joblib").cv_results_)
+
+
+def test_resume_refuses_changed_options(uninterrupted, space_file, capsys):
+    args = grid_args(uninterrupted, space_file)
+    args[args.index("--epochs") + 1] = EPOCHS + 1
+    assert main([str(a) for a in args] + ["--resume"]) == 2
+    err = capsys.readouterr().err
+    assert "changes epochs" in err and err.count("\n") == 1
+
+
+def test_existing_search_needs_resume(uninterrupted, space_file, capsys):
+    assert main([str(a) for a in grid_args(uninterrupted, space_file)]) == 2
+    assert "pass --resume" in capsys.readouterr().err
+
+
+def test_train_then_reload(tmp_path, uninterrupted):
+    out = tmp_path / "model"
+    proc = run_cli("--quiet", "train", "--config", uninterrupted / "best_config.yaml", *DATA,
+                   "--epochs", 2, "--out", out)
+    assert proc.stderr == ""
+    config = yaml.safe_load((out / "config.yaml").read_text())
+    best = yaml.safe_load((uninterrupted / "best_config.yaml").read_text())
+    assert config["params"] == {**best["params"], "random_state": 0, "max_epochs": 2}
+    assert config["epochs_trained"] == 2
+    data = skhyper.load_dataset("sine-mixture", **DATA_PARAMS)
+    model = joblib.load(out / "model.joblib")
+    # The reloaded model scores exactly as the trained one did in the train process.
+    assert config["scoring"] == "neg_mean_squared_error"
+    assert get_scorer(config["scoring"])(model, data.X_test, data.y_test) == config["test_score"]
+    # The torch weights load into a net of the same configuration and predict the same.
+    twin = joblib.load(out / "model.joblib")
+    twin.initialize()
+    twin.load_params(f_params=out / "weights.pt", f_history=out / "history.json")
+    np.testing.assert_array_equal(twin.predict(data.X_test), model.predict(data.X_test))
+    assert len(twin.history) == 2
+
+
+def test_report_rebuilds_the_bundle(tmp_path, uninterrupted):
+    out = tmp_path / "copy"
+    shutil.copytree(uninterrupted, out)
+    for name in ("best_config.yaml", "cv_results.csv", "summary_report.md"):
+        (out / name).unlink()
+    shutil.rmtree(out / "figures")
+    assert main(["--quiet", "report", str(out)]) == 0
+    assert (out / "summary_report.md").exists() and list((out / "figures").glob("*.png"))
+    assert yaml.safe_load((out / "best_config.yaml").read_text()) == \
+        yaml.safe_load((uninterrupted / "best_config.yaml").read_text())
+    assert (out / "cv_results.csv").read_text() == \
+        (uninterrupted / "cv_results.csv").read_text()
+
+
+def test_list_shows_broken_plugins(monkeypatch, capsys):
+    from skhyper import registry
+
+    broken = registry.PluginInfo(
+        name="tcn", group=registry.MODEL_GROUP, value="skhyper_tcn:family",
+        distribution="skhyper-tcn", version="0.3",
+        error="ImportError: No module named 'skhyper_tcn'")
+    infos = registry.plugin_infos()
+    monkeypatch.setattr(registry, "plugin_infos", lambda: infos + [broken])
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    assert "Broken plugins:\n  tcn (skhyper.models, from skhyper-tcn 0.3): ImportError: No module " \
+           "named 'skhyper_tcn'" in out
+
+
+def test_list_shows_families_and_their_source(capsys):
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    assert "Model families:" in out and "Dataset families:" in out
+    lines = {line.split()[0]: line for line in out.splitlines() if line.startswith("  ")}
+    assert f"skhyper {skhyper.__version__}" in lines["lstm"]
+    assert "regression" in lines["sine-mixture"]
+
+
+def test_unknown_name_exits_with_one_line(tmp_path):
+    proc = run_cli("search", "--model", "lstmm", "--data", "sine-mixture", "--strategy", "grid",
+                   "--out", tmp_path / "o", check=False)
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("skhyper search: error: Unknown model family 'lstmm'. "
+                                  "Did you mean 'lstm'? Known model families: ")
+    assert proc.stderr.count("\n") == 1
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("space, extra, message", [
+    ("hidden_size: [4, -6]\n", [], "Invalid hidden_size=-6: must be >= 1."),
+    ("hiden_size: [4]\n", [], "Unknown parameter 'hiden_size'"),
+    ("optimizer: [adam, adamm]\n", [], "Did you mean 'adam'?"),
+    ("lr: {log-uniform: [0.001, 0.1]}\n", [], "Grid search needs a list"),
+    ("lr: [0.01]\n", ["--scoring", "neg_mse"], "Invalid --scoring='neg_mse'"),
+    ("lr: [0.01]\n", ["--data-param", "seqlen=5"], "Did you mean 'seq_len'?"),
+    ("lr: [0.01]\n", ["--data-param", "seq_len=0"], "Invalid seq_len=0: must be >= 1."),
+    ("lr: [0.01]\n", ["--cv", "1"], "cross-validation needs >= 2 folds"),
+    ("lr: [0.01]\n", ["--strategy", "gird"], "Invalid --strategy='gird'. Did you mean 'grid'?"),
+    ("lr: [0.01]\n", ["--data", "sine"], "Unknown dataset family 'sine'."),
+    ("hidden_size: [4, 6\nlr: 0.01\n", [], "Malformed YAML in"),
+    ("hidden_size: [4, 6\nlr: 0.01\n", [], "at line 2, column 3"),
+])
+def test_bad_values_exit_with_one_line(tmp_path, capsys, space, extra, message):
+    path = tmp_path / "space.yaml"
+    path.write_text(space)
+    args = ["search", "--model", "lstm", "--data", "sine-mixture", "--strategy", "grid",
+            "--space", str(path), "--out", str(tmp_path / "o"), *extra]
+    try:
+        status = main(args)
+    except SystemExit as exc:  # argparse's own errors
+        status = exc.code
+    assert status == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and message in err, err
+
+
+RANGES = "hidden_size: {int: [4, 8]}\nlr: {log-uniform: [0.001, 0.1]}\n" + FIXED
+
+
+def forget_latest_fits(store_path, n):
+    """Delete the ``n`` fits stored last, as if the search had been killed before them."""
+    with sqlite3.connect(store_path) as db:
+        db.execute("DELETE FROM fits WHERE key IN "
+                   "(SELECT key FROM fits ORDER BY created DESC LIMIT ?)", (n,))
+
+
+@pytest.mark.parametrize("strategy, space, n_candidates", [
+    ("baseline", None, 1),
+    ("quick", None, 4),
+    ("random", RANGES, 2),
+    ("bayes", RANGES, 2),
+    ("halving", GRID, 4 + 2),  # 4 candidates at 1 epoch, the best 2 at 3 epochs
+    ("staged", RANGES, 2),
+])
+def test_each_strategy_runs_and_resumes(tmp_path, capsys, strategy, space, n_candidates):
+    out = tmp_path / strategy
+    # baseline runs without --quiet: the progress bar and the summary show.
+    quiet = [] if strategy == "baseline" else ["--quiet"]
+    args = [*quiet, "search", "--model", "lstm", *DATA, "--strategy", strategy,
+            "--n-iter", "2", "--cv", "2", "--epochs", "1" if space is None else "3",
+            "--out", str(out)]
+    if space is not None:
+        (tmp_path / "space.yaml").write_text(space)
+        args += ["--space", str(tmp_path / "space.yaml")]
+    assert main(args) == 0
+    shown = capsys.readouterr()
+    if quiet:
+        assert shown.out == ""
+    else:
+        assert "fits: 100%|" in shown.err and "3/3" in shown.err  # 2 folds + the refit
+        assert "fits: 3 trained, 0 restored from the store" in shown.out
+    search = joblib.load(out / "search.joblib")
+    assert len(search.cv_results_["params"]) == n_candidates
+    assert set(search.cv_results_["status"]) <= {"ok", "pruned"}
+    best = yaml.safe_load((out / "best_config.yaml").read_text())
+    fixed = {} if space is None else {"num_layers": 1, "batch_size": 32, "patience": None,
+                                      "lr_scheduler": None}
+    assert best["params"] == {**fixed, **search.best_params_}
+    estimator = skhyper.make_estimator("lstm", **best["params"])  # the contract's promise
+    assert estimator.get_params()["lr"] == best["params"].get("lr", 1e-3)
+    store = ExperimentStore(out / "store.sqlite")
+    assert len(store.results()) == n_candidates
+    if strategy == "random":  # ranges are sampled inside their bounds
+        assert all(4 <= p["hidden_size"] <= 8 for p in search.cv_results_["params"])
+
+    # Resume after losing the latest half of the fits: only those are trained again.
+    n_fits = len(store.fits())
+    lost = n_fits // 2
+    forget_latest_fits(out / "store.sqlite", lost)
+    assert main(args + ["--resume"]) == 0
+    assert store.count_fits(run=2) == (lost, n_fits - lost)  # (trained, restored)
+    assert_same_results(joblib.load(out / "search.joblib").cv_results_, search.cv_results_)

@@ -1,0 +1,160 @@
+"""The experiment store: the fit-store protocol, resuming scikit-learn searches of nets through
+StoreCheckpoint, and the tracker queries."""
+
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+from skorch.callbacks import Callback
+from sklearn.linear_model import Ridge
+from sklearn.model_selection import GridSearchCV, KFold
+
+from skhyper.tracking import ExperimentStore, StoreCheckpoint
+
+
+class CountEpochs(Callback):
+    """Counts epochs actually trained, across clones (a class-level counter)."""
+
+    trained = 0
+
+    def on_epoch_end(self, net, **kwargs):
+        type(self).trained += 1
+
+
+class InterruptAt(Callback):
+    """Simulates Ctrl-C in the given epoch (skorch stops training quietly on it)."""
+
+    def __init__(self, epoch=1):
+        self.epoch = epoch
+
+    def on_epoch_end(self, net, **kwargs):
+        if len(net.history) == self.epoch:
+            raise KeyboardInterrupt
+
+
+def test_protocol_round_trip(tmp_path):
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(30, 3)), rng.normal(size=30)
+    model = Ridge().fit(X, y)
+    store = ExperimentStore(tmp_path / "s.sqlite")
+    store.start_run({"strategy": "test"})
+    assert store.load_fit("k") is None
+    record = {"params": {"alpha": np.float64(1.0)}, "fold": 1, "stage": "explore", "rung": 0,
+              "epochs": 3, "scores": {"score": 0.5, "mse": float("nan")}, "fit_time": 0.1,
+              "score_time": 0.01, "status": "ok", "error": "",
+              "history": [{"epoch": 1, "train_loss": 0.3}]}
+    store.save_fit("k", model, record)
+
+    # A fresh object on the same file, as a resumed process opens it.
+    reopened = ExperimentStore(tmp_path / "s.sqlite")
+    reopened.start_run({})
+    fitted, loaded = reopened.load_fit("k")
+    np.testing.assert_array_equal(fitted.predict(X), model.predict(X))
+    assert loaded["params"] == {"alpha": 1.0} and loaded["fold"] == 1
+    assert loaded["stage"] == "explore" and loaded["epochs"] == 3
+    assert loaded["scores"]["score"] == 0.5 and np.isnan(loaded["scores"]["mse"])
+    assert loaded["history"] == record["history"]
+    assert reopened.count_fits() == (0, 1)  # restored by run 2, trained by run 1
+    assert store.count_fits(run=1) == (1, 0)
+    fits = reopened.fits()
+    assert fits.loc[0, "score_score"] == 0.5 and fits.loc[0, "status"] == "ok"
+
+
+def test_store_pickles_without_its_connection(tmp_path):
+    store = ExperimentStore(tmp_path / "s.sqlite")
+    store.start_run()
+    copy = pickle.loads(pickle.dumps(store))
+    assert copy.path == store.path and copy.run == store.run
+    assert copy.count_fits() == (0, 0)
+
+
+def test_resumed_grid_search_trains_nothing_and_matches(tmp_path, tiny_sine, tiny_lstm):
+    path = str(tmp_path / "s.sqlite")
+    grid = {"hidden_size": [4, 6]}
+
+    def search(run):
+        net = tiny_lstm(max_epochs=2, callbacks=[("count", CountEpochs()),
+                                                 ("store", StoreCheckpoint(path, run))])
+        return GridSearchCV(net, grid, cv=KFold(2), scoring="neg_mean_squared_error")
+
+    store = ExperimentStore(path)
+    CountEpochs.trained = 0
+    first = search(store.start_run()).fit(tiny_sine.X, tiny_sine.y)
+    assert CountEpochs.trained == 5 * 2  # 2 candidates x 2 folds + the refit, 2 epochs each
+
+    CountEpochs.trained = 0
+    second = search(store.start_run()).fit(tiny_sine.X, tiny_sine.y)
+    assert CountEpochs.trained == 0
+    assert store.count_fits() == (0, 5)
+    for key in ("split0_test_score", "split1_test_score", "mean_test_score", "rank_test_score"):
+        np.testing.assert_array_equal(first.cv_results_[key], second.cv_results_[key])
+    # The restored refit predicts exactly as the trained one.
+    np.testing.assert_array_equal(first.predict(tiny_sine.X_test),
+                                  second.predict(tiny_sine.X_test))
+    assert len(second.best_estimator_.history) == 2
+
+
+def test_interrupted_fit_is_not_stored(tmp_path, tiny_sine, tiny_lstm):
+    path = str(tmp_path / "s.sqlite")
+    store = ExperimentStore(path)
+    run = store.start_run()
+    net = tiny_lstm(max_epochs=3, callbacks=[("stop", InterruptAt(1)),
+                                             ("store", StoreCheckpoint(path, run))])
+    net.fit(tiny_sine.X, tiny_sine.y)
+    assert len(net.history) == 1
+    assert store.count_fits() == (0, 0)
+
+
+def fake_results():
+    return {
+        "params": [{"hidden_size": 16, "lr": 0.01}, {"hidden_size": 32, "lr": 0.01},
+                   {"hidden_size": 32, "lr": 0.1}],
+        "param_hidden_size": np.ma.masked_array([16, 32, 32]),
+        "param_lr": np.ma.masked_array([0.01, 0.01, 0.1]),
+        "mean_test_score": np.array([-0.3, -0.1, np.nan]),
+        "std_test_score": np.array([0.01, 0.02, np.nan]),
+        "rank_test_score": np.array([2, 1, 3]),
+        "mean_fit_time": np.array([1.0, 2.0, 0.5]),
+        "status": np.array(["ok", "ok", "failed"], dtype=object),
+        "error": np.array(["", "", "NonFiniteLossError: training loss became nan"],
+                          dtype=object),
+    }
+
+
+def test_tracker_queries(tmp_path):
+    store = ExperimentStore(tmp_path / "s.sqlite")
+    store.start_run()
+    store.save_results(fake_results())
+
+    results = store.results()
+    assert list(results["param_hidden_size"]) == [16, 32, 32]
+    assert results.loc[2, "error"].startswith("NonFiniteLossError")
+
+    assert list(store.filter(hidden_size=32).index) == [1, 2]
+    assert list(store.filter(status="ok", lr=lambda v: v < 0.05).index) == [0, 1]
+    with pytest.raises(KeyError, match="Unknown criterion 'hiden_size'"):
+        store.filter(hiden_size=32)
+
+    assert list(store.top(5).index) == [1, 0]  # the failed candidate is left out
+    stats = store.statistics()
+    assert stats["count"] == 2 and stats["failed"] == 1
+    assert stats["max"] == pytest.approx(-0.1) and stats["mean"] == pytest.approx(-0.2)
+    with pytest.raises(KeyError, match="Unknown metric 'mse'"):
+        store.statistics("mse")
+
+    csv = pd.read_csv(store.to_csv(tmp_path / "results.csv"))
+    assert list(csv["mean_test_score"].iloc[:2]) == [-0.3, -0.1]
+    assert len(csv) == 3
+
+
+def test_results_of_a_later_run_are_the_default(tmp_path):
+    store = ExperimentStore(tmp_path / "s.sqlite")
+    store.start_run()
+    store.save_results(fake_results())
+    store.start_run()
+    later = fake_results()
+    later["mean_test_score"] = np.array([-0.5, -0.4, -0.3])
+    store.save_results(later)
+    assert list(store.results()["mean_test_score"]) == [-0.5, -0.4, -0.3]
+    assert list(store.results(run=1)["mean_test_score"])[:2] == [-0.3, -0.1]
