@@ -29,3 +29,4 @@ clean:
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_search.py
+	$(BIN)/python benchmarks/bench_parallel.py
