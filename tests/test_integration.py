@@ -8,6 +8,7 @@ from sklearn.model_selection import GridSearchCV, KFold
 
 import skhyper
 from skhyper.analysis import plots, results_frame, write_report
+from skhyper.cli import main
 
 
 def test_staged_search_report_names_best_lists_failures_and_draws_curves(tiny_sine, tiny_lstm,
@@ -59,3 +60,11 @@ def test_plugin_family_is_searched_and_reported_like_a_built_in(tmp_path):
     assert (refit.hidden_size, refit.max_epochs) == (4, 1)  # fixed outside the grid, carried
     assert np.isfinite(refit.fit(data.X[:60], data.y[:60]).predict(data.X[:5])).all()
     assert "lr" in (tmp_path / "summary_report.md").read_text()
+
+
+def test_skhyper_list_shows_the_plugin_families_with_their_package(capsys):
+    assert main(["list"]) == 0
+    lines = {line.split()[0]: line for line in capsys.readouterr().out.splitlines()
+             if line.startswith("  ")}
+    assert "skhyper-gru 0.1.0" in lines["gru"] and "regression" in lines["gru"]
+    assert "skhyper-gru 0.1.0" in lines["ar-process"]
