@@ -123,12 +123,6 @@ def run_search(args):
     return 0
 
 
-def best_params(search, config):
-    """The best candidate's parameters with the space's fixed settings: all that
-    ``make_estimator(model, **params)`` needs to rebuild it."""
-    return to_plain({**config.get("fixed_params", {}), **search.best_params_})
-
-
 def write_bundle(out, search, config):
     """The report bundle of a fitted search (skhyper.analysis.write_report: summary_report.md,
     report.html, figures/, cv_results.csv, results.json, best_config.yaml); returns the names
@@ -137,14 +131,10 @@ def write_bundle(out, search, config):
 
     # The corrected resampled t-test of the report needs the K-fold split sizes.
     n_test = config["n_samples"] // config["cv"]
+    # best_config.yaml's params include the settings fixed outside the space (the space's fixed
+    # values, --epochs, --seed): make_estimator(model, **params) rebuilds the best candidate.
     files = write_report(search, out, model=config["model"], dataset=config["data"],
                          n_train=config["n_samples"] - n_test, n_test=n_test)
-    # The space's fixed settings configure the estimator rather than the search: add them so
-    # that make_estimator(model, **params) rebuilds the best candidate.
-    path = Path(files["best_config"])
-    best = yaml.safe_load(path.read_text(encoding="utf-8"))
-    best["params"] = best_params(search, config)
-    path.write_text(yaml.safe_dump(best, sort_keys=False), encoding="utf-8")
     return sorted(Path(p).name for key, p in files.items() if key != "figures") + ["figures/"]
 
 
@@ -161,7 +151,7 @@ def _write_outputs(out, search, store, config, data, elapsed):
         "fits_restored": restored,
         "n_candidates": len(search.cv_results_["params"]),
         "n_failed": int((np.asarray(status) == "failed").sum()) if status is not None else 0,
-        "best_params": best_params(search, config),
+        "best_params": to_plain(search.best_params_),
         "best_score": float(search.best_score_),
         "test_score": _test_score(search, data),
         "elapsed_s": round(elapsed, 2),
