@@ -263,7 +263,8 @@ class NetMixin:
         _check_device(self.__dict__["device"])
 
     def _check_X(self, X):
-        X = np.asarray(X, dtype=np.float32)
+        # Writable: joblib hands workers read-only memmaps, which torch warns about on wrapping.
+        X = np.require(X, dtype=np.float32, requirements="W")
         if X.ndim != self.X_ndim:
             shape = "(n_samples, n_steps, n_features)" if self.X_ndim == 3 else \
                 "(n_samples, n_features)"
@@ -511,7 +512,7 @@ class NetRegressor(NetMixin, NeuralNetRegressor):
         super().__init__(module, criterion=criterion, **kwargs)
 
     def _prepare_y(self, y, reset):
-        y = np.asarray(y, dtype=np.float32)
+        y = np.require(y, dtype=np.float32, requirements="W")  # see _check_X
         if y.ndim not in (1, 2):
             raise ValueError(f"y must be 1-D or 2-D; got shape {y.shape}.")
         if not np.isfinite(y).all():

@@ -152,6 +152,17 @@ def test_regressor_shapes(tabular):
     assert MLPRegressor(max_epochs=1).fit(X.astype(np.float64), y).predict(X).dtype == np.float32
 
 
+def test_read_only_input_reaches_torch_writable(tabular):
+    # joblib hands workers read-only memmaps; torch warns (once) when it wraps one
+    X, y = (a.copy() for a in tabular)
+    X.setflags(write=False)
+    y.setflags(write=False)
+    net = MLPRegressor(max_epochs=1).fit(X, y)
+    assert net.get_dataset(X).X.flags.writeable
+    assert net._prepare_y(y, reset=False).flags.writeable
+    assert not X.flags.writeable  # the caller's array is left alone
+
+
 def test_classifier_with_string_labels():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(150, 3)).astype(np.float32)
