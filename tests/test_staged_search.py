@@ -372,6 +372,23 @@ def test_parallel_and_resumed_runs_match_a_sequential_one(tiny_sine, counted_lst
     assert isinstance(key, str) and record["status"] == "ok"
 
 
+def test_refit_is_stored_and_restored(clf_data):
+    X, y = clf_data
+    params = dict(min_epochs=1, max_epochs=2, factor=2, cv=2, top_k=0, random_state=0)
+    store = MemoryStore()
+    first = StagedHalvingSearchCV(sgd(), {"alpha": [1e-4, 1e-2]}, store=store, **params).fit(X, y)
+    refits = [key for key in store.fits if "/refit/" in key]
+    assert len(refits) == 1 and f"/epochs2/cand{first.best_index_}/" in refits[0]
+    _, record = store.load_fit(refits[0])
+    assert record["stage"] == "refit" and len(record["history"]) == 2
+
+    store.loads = 0
+    again = StagedHalvingSearchCV(sgd(), {"alpha": [1e-4, 1e-2]}, store=store, **params).fit(X, y)
+    assert store.loads == len(store.fits)  # every unit and the refit: nothing trained again
+    np.testing.assert_array_equal(again.best_estimator_.coef_, first.best_estimator_.coef_)
+    assert again.refit_time_ == first.refit_time_
+
+
 def test_dask_backend_gives_the_same_results(clf_data):
     distributed = pytest.importorskip("distributed")
     from joblib import parallel_backend

@@ -18,7 +18,7 @@ from ._candidates import parse_steps
 from ._epochs import check_trainable, is_skorch_net, train_epochs
 from ._run import EXTENDED, StagedRun
 from ._schedule import rung_epochs
-from ._units import refit_seed, seed_torch
+from ._units import refit_key, refit_seed, seed_torch
 
 _STAGE_LEVEL = {EXTENDED: 1}
 
@@ -99,7 +99,8 @@ class StagedHalvingSearchCV(BaseSearchCV):
     store : object or None, default=None
         Resume support: an object with ``load_fit(key) -> (estimator, record) | None`` and
         ``save_fit(key, estimator, record)`` (e.g. ``skhyper.tracking.ExperimentStore``).
-        Each finished unit is saved at once; a unit the store already has is not trained again.
+        Each finished unit, and the final refit, is saved at once; what the store already has
+        is not trained again.
         The store must copy (serialise) the estimator it is given, and hand back a fresh one.
 
     Attributes
@@ -329,10 +330,10 @@ class StagedHalvingSearchCV(BaseSearchCV):
         classes = np.unique(y) if is_classifier(base_estimator) and y is not None else None
         self.rung_epochs_ = schedule
 
+        fingerprint = self._fingerprint(base_estimator, X, y, splits, fit_params, schedule)
         run = StagedRun(
             self, base_estimator, X, y, splits, fit_params, classes, scorer, schedule,
-            self._fingerprint(base_estimator, X, y, splits, fit_params, schedule),
-            order=self._order, score_of=self._score_of,
+            fingerprint, order=self._order, score_of=self._score_of,
         )
         run.draw(steps, self.param_space)
         run.explore()
@@ -362,21 +363,34 @@ class StagedHalvingSearchCV(BaseSearchCV):
                 self.best_score_ = float(results[f"mean_test_{refit_metric}"][self.best_index_])
             self.best_params_ = results["params"][self.best_index_]
         if self.refit:
-            self._refit(base_estimator, X, y, classes, fit_params)
+            self._refit(base_estimator, X, y, classes, fit_params, fingerprint)
         self.scorer_ = scorer._scorers if hasattr(scorer, "_scorers") else scorer
         return self
 
-    def _refit(self, base_estimator, X, y, classes, fit_params):
-        """Train the best candidate on all data for as many epochs as its CV evaluation."""
+    def _refit(self, base_estimator, X, y, classes, fit_params, fingerprint):
+        """Train the best candidate on all data for as many epochs as its CV evaluation (or
+        load that refit from the store, where an earlier run of the same search saved it)."""
         epochs = int(self.cv_results_["epochs"][self.best_index_])
-        estimator = clone(base_estimator).set_params(**clone(self.best_params_, safe=False))
-        if is_skorch_net(estimator):
-            # get_params() of the refit net then tells how long it was trained
-            estimator.set_params(max_epochs=epochs)
-        start = time.perf_counter()
-        seed_torch(refit_seed(self.random_state))
-        train_epochs(estimator, X, y, epochs, classes, **fit_params)
-        self.refit_time_ = time.perf_counter() - start
+        key = refit_key(fingerprint, self.best_index_, self.best_params_, epochs)
+        loaded = self.store.load_fit(key) if self.store is not None else None
+        if loaded is not None:
+            estimator, record = loaded
+            self.refit_time_ = record["fit_time"]
+        else:
+            estimator = clone(base_estimator).set_params(**clone(self.best_params_, safe=False))
+            if is_skorch_net(estimator):
+                # get_params() of the refit net then tells how long it was trained
+                estimator.set_params(max_epochs=epochs)
+            start = time.perf_counter()
+            seed_torch(refit_seed(self.random_state))
+            losses = train_epochs(estimator, X, y, epochs, classes, **fit_params)
+            self.refit_time_ = time.perf_counter() - start
+            if self.store is not None:
+                self.store.save_fit(key, estimator, dict(
+                    params=dict(self.best_params_), candidate=self.best_index_, fold=None,
+                    stage="refit", rung=None, epochs=epochs, scores={},
+                    fit_time=self.refit_time_, score_time=0.0, status="ok", error="",
+                    history=[{"epoch": i + 1, **loss} for i, loss in enumerate(losses)]))
         self.best_estimator_ = estimator
         if hasattr(estimator, "feature_names_in_"):
             self.feature_names_in_ = estimator.feature_names_in_

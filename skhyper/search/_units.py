@@ -45,12 +45,20 @@ def seed_torch(seed):
             torch.manual_seed(seed)
 
 
+def _params_hash(params):
+    return joblib.hash(sorted(params.items(), key=lambda kv: kv[0]))[:16]
+
+
 def unit_key(fingerprint, candidate, params, fold, stage, rung, epochs):
     """Store key of a unit: readable coordinates, the epochs it trains up to (so a changed
     schedule never reuses a unit trained to another budget) and a hash of the params."""
-    params_hash = joblib.hash(sorted(params.items(), key=lambda kv: kv[0]))[:16]
     return (f"{fingerprint[:16]}/{stage}/rung{rung}/epochs{epochs}/cand{candidate}/fold{fold}/"
-            f"{params_hash}")
+            f"{_params_hash(params)}")
+
+
+def refit_key(fingerprint, candidate, params, epochs):
+    """Store key of the final refit of ``candidate`` on all data for ``epochs`` epochs."""
+    return f"{fingerprint[:16]}/refit/epochs{epochs}/cand{candidate}/{_params_hash(params)}"
 
 
 def _scores_of(raw):
