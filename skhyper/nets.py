@@ -24,7 +24,7 @@ from sklearn.metrics import accuracy_score
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils.validation import check_consistent_length
 
-from ._validation import check_choice, check_number
+from .validation import check_choice, check_number
 from .parallel import TORCH_RNG_LOCK, claim_gpu, gpus_by_free_memory, release_memory
 
 OPTIMIZERS = {

@@ -31,7 +31,7 @@ import threading
 
 import joblib
 
-from ._validation import check_choice, check_number
+from .validation import check_choice, check_number
 
 BACKENDS = ("sequential", "loky", "threading", "dask")
 

@@ -7,7 +7,7 @@ Record model size in ``cv_results_`` by adding :func:`n_parameters_scorer` to a 
 
 import numpy as np
 
-from .._validation import check_choice
+from ..validation import check_choice
 from ._results import results_frame, metric_names
 
 SIZE_METRIC = "n_parameters"

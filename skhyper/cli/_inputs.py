@@ -6,7 +6,7 @@ import inspect
 import yaml
 
 from .. import registry
-from .._validation import check_choice
+from ..validation import check_choice
 
 TASK_SCORING = {"regression": "neg_mean_squared_error", "classification": "accuracy"}
 

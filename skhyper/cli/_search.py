@@ -9,7 +9,7 @@ import yaml
 from sklearn.model_selection import KFold
 
 from .. import registry, spaces
-from .._validation import check_choice
+from ..validation import check_choice
 from ..parallel import parallel_backend
 from ..tracking import ExperimentStore, StoreCheckpoint
 from ..tracking.store import to_plain

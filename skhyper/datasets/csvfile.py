@@ -12,7 +12,7 @@ import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
 from sklearn.utils import Bunch
 
-from .._validation import check_choice, check_number
+from ..validation import check_choice, check_number
 from ..registry import DatasetFamily
 
 CSV_TASKS = ("regression", "classification", "unsupervised")

@@ -8,7 +8,7 @@ from sklearn.datasets import load_diabetes, load_digits
 from sklearn.model_selection import train_test_split
 from sklearn.utils import Bunch
 
-from .._validation import check_number
+from ..validation import check_number
 from ..registry import DatasetFamily
 
 DIGITS_PIXEL_MAX = 16.0  # pixel intensities in sklearn's digits run from 0 to 16

@@ -11,7 +11,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 from sklearn.utils import Bunch
 
-from .._validation import check_choice, check_number
+from ..validation import check_choice, check_number
 from ..registry import DatasetFamily
 
 TARGETS = ("last", "sequence")

@@ -13,7 +13,7 @@ from sklearn.datasets import make_blobs
 from sklearn.model_selection import train_test_split
 from sklearn.utils import Bunch
 
-from .._validation import check_number
+from ..validation import check_number
 from ..registry import DatasetFamily
 
 

@@ -25,7 +25,7 @@ from skorch import NeuralNet
 from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils import gen_batches
 
-from .._validation import check_choice, check_number
+from ..validation import check_choice, check_number
 from ..nets import NetMixin
 from ..registry import ModelFamily
 

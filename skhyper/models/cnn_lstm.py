@@ -24,7 +24,7 @@ from sklearn.base import ClassifierMixin
 from sklearn.metrics import accuracy_score, mean_squared_error, r2_score
 from sklearn.preprocessing import LabelEncoder
 
-from .._validation import check_choice, check_number
+from ..validation import check_choice, check_number
 from ..nets import NetMixin
 from ..registry import ModelFamily
 

@@ -9,7 +9,7 @@ import torch
 from scipy.stats import loguniform, randint, uniform
 from skopt.space import Categorical, Integer, Real
 
-from .._validation import check_choice, check_number
+from ..validation import check_choice, check_number
 from ..nets import NetRegressor
 from ..registry import ModelFamily
 

@@ -12,7 +12,7 @@ import numbers
 import numpy as np
 from sklearn.model_selection import ParameterGrid, ParameterSampler
 
-from .._validation import check_choice, check_number
+from ..validation import check_choice, check_number
 from ._spaces import python_value, to_sampler_space, to_skopt_space
 
 SAMPLERS = ("grid", "random", "bayes", "finetune", "list")

@@ -13,7 +13,7 @@ from sklearn.model_selection._search import BaseSearchCV
 from sklearn.utils import indexable
 from sklearn.utils.validation import _check_method_params
 
-from .._validation import check_number
+from ..validation import check_number
 from ._candidates import parse_steps
 from ._epochs import check_trainable, is_skorch_net, train_epochs
 from ._run import EXTENDED, StagedRun

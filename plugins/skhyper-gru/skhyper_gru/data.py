@@ -6,14 +6,13 @@ observation ``horizon`` steps after the window's last step. The test part is a l
 same series, so a model is judged on the future of what it was trained on.
 """
 
-import numbers
-
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 from scipy.signal import lfilter
 from sklearn.utils import Bunch
 
 from skhyper import DatasetFamily
+from skhyper.validation import check_number
 
 BURN_IN = 200  # steps dropped so the series forgets its zero start
 
@@ -76,13 +75,10 @@ def load_ar_process(coefficients=(0.6, -0.2, 0.3), innovation_std=1.0, noise_std
     for name, value, low in (("n_steps", n_steps, 2), ("seq_len", seq_len, 1),
                              ("stride", stride, 1), ("horizon", horizon, 1),
                              ("random_state", random_state, 0)):
-        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
-            raise ValueError(f"Invalid {name}={value!r}: expected an integer >= {low}.")
-    for name, value in (("innovation_std", innovation_std), ("noise_std", noise_std)):
-        if not value >= 0:
-            raise ValueError(f"Invalid {name}={value!r}: expected a number >= 0.")
-    if not 0 <= test_size < 1:
-        raise ValueError(f"Invalid test_size={test_size!r}: expected a fraction in [0, 1).")
+        check_number(name, value, low=low, integer=True)
+    check_number("innovation_std", innovation_std, low=0)
+    check_number("noise_std", noise_std, low=0)
+    check_number("test_size", test_size, low=0, high=1, high_open=True)
 
     rng = np.random.default_rng(random_state)
     innovations = rng.normal(0.0, innovation_std, BURN_IN + n_steps)

@@ -6,14 +6,13 @@ takes from the data in ``module_size_params``. Training settings (optimizer, lr,
 max_epochs, early stopping, schedulers, device, ...) come from the base class unchanged.
 """
 
-import numbers
-
 import torch
 from scipy.stats import loguniform, randint, uniform
 from skopt.space import Categorical, Integer, Real
 
 from skhyper import ModelFamily
 from skhyper.nets import NetRegressor
+from skhyper.validation import check_number
 
 
 class GRUModule(torch.nn.Module):
@@ -42,11 +41,6 @@ class GRUModule(torch.nn.Module):
     def forward(self, X):
         steps, _ = self.gru(X)
         return self.head(self.dropout(steps[:, -1]))
-
-
-def _check_int(name, value, low):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
-        raise ValueError(f"Invalid {name}={value!r}: expected an integer >= {low}.")
 
 
 class GRURegressor(NetRegressor):
@@ -81,10 +75,9 @@ class GRURegressor(NetRegressor):
 
     def initialize(self):
         # Checked here, at fit time, so that a search records a bad candidate as failed.
-        _check_int("hidden_size", self.hidden_size, 1)
-        _check_int("num_layers", self.num_layers, 1)
-        if not 0 <= self.dropout < 1:
-            raise ValueError(f"Invalid dropout={self.dropout!r}: expected a number in [0, 1).")
+        check_number("hidden_size", self.hidden_size, low=1, integer=True)
+        check_number("num_layers", self.num_layers, low=1, integer=True)
+        check_number("dropout", self.dropout, low=0, high=1, high_open=True)
         return super().initialize()
 
     def module_size_params(self):

@@ -4,7 +4,7 @@ import numpy as np
 
 from .._guide import parameter_guide
 from .._results import param_names, resolve, scored
-from ..._validation import check_choice
+from ...validation import check_choice
 from .._values import levels
 from ._common import get_axes, score_label
 
