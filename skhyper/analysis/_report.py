@@ -3,7 +3,6 @@
 import base64
 import html
 import json
-import math
 import numbers
 import warnings
 from pathlib import Path
@@ -19,6 +18,7 @@ from ._importance import parameter_importance
 from ._pareto import pareto_front
 from ._results import best_row, results_frame, scored, summary_statistics
 from ._stats import compare_to_best, significance_statement
+from .._plain import to_plain
 from ._values import format_value
 from .plots import (
     plot_fit_time,
@@ -47,28 +47,10 @@ img { max-width: 100%; border: 1px solid #eee; margin: .5em 0; }
 
 # --- plain values -------------------------------------------------------------------------
 
-def _plain(value, *, for_json=False):
-    """numpy scalars, tuples and nested containers as plain Python (YAML / JSON safe)."""
-    if isinstance(value, dict):
-        return {str(k): _plain(v, for_json=for_json) for k, v in value.items()}
-    if isinstance(value, (list, tuple, np.ndarray)):
-        return [_plain(v, for_json=for_json) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if value is None or isinstance(value, (bool, str)):
-        return value
-    if isinstance(value, numbers.Integral):
-        return int(value)
-    if isinstance(value, numbers.Real):
-        value = float(value)
-        return None if for_json and not math.isfinite(value) else value
-    return repr(value)
-
-
 def _plain_params(params):
     """Parameters for best_config.yaml; a value YAML cannot hold (an estimator, a callable) is
     written as its repr with a warning, since it must be set again by hand."""
-    plain = _plain(params)
+    plain = to_plain(params)
     for name, value in params.items():
         if not isinstance(value, (np.generic, numbers.Number, str, bool, type(None), list,
                                   tuple, dict)):
@@ -280,7 +262,7 @@ def write_report(search_or_cv_results, out_dir, *, model=None, dataset=None, met
     paths["best_config"].write_text(yaml.safe_dump(config, sort_keys=False))
 
     csv = frame.assign(params=frame["params"].map(
-        lambda p: json.dumps(_plain(p, for_json=True))))
+        lambda p: json.dumps(to_plain(p, nan_as_none=True))))
     csv.to_csv(paths["csv"], index=False)
 
     overview = {
@@ -306,7 +288,7 @@ def write_report(search_or_cv_results, out_dir, *, model=None, dataset=None, met
         "candidates": csv.drop(columns="params").assign(params=frame["params"])
         .to_dict("records"),
     }
-    paths["json"].write_text(json.dumps(_plain(results, for_json=True), indent=2))
+    paths["json"].write_text(json.dumps(to_plain(results, nan_as_none=True), indent=2))
 
     sections = [
         ("Overview", _overview_lines(overview, best, metric), None),

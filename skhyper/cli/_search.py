@@ -12,7 +12,7 @@ from .. import registry, spaces
 from ..validation import check_choice
 from ..parallel import parallel_backend
 from ..tracking import ExperimentStore, StoreCheckpoint
-from ..tracking.store import to_plain
+from .._plain import to_plain
 from ._inputs import (UsageError, check_param_values, check_scoring_name, default_scoring,
                       load_data, parse_data_params)
 from ._progress import fit_progress

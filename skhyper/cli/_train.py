@@ -12,7 +12,7 @@ from skorch.callbacks import Callback
 from tqdm.auto import tqdm
 
 from .. import registry
-from ..tracking.store import to_plain
+from .._plain import to_plain
 from ._inputs import UsageError, check_param_values, load_data, parse_data_params
 
 MODEL_FILE = "model.joblib"

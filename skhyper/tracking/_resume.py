@@ -14,7 +14,8 @@ import time
 import numpy as np
 from skorch.callbacks import Callback, EarlyStopping
 
-from .store import ExperimentStore, to_plain
+from .._plain import to_plain
+from .store import ExperimentStore
 
 
 def _data_digest(*arrays):

@@ -18,7 +18,6 @@ import sqlite3
 import time
 from importlib.metadata import PackageNotFoundError, version
 
-import numpy as np
 import pandas as pd
 
 _SCHEMA = """
@@ -70,26 +69,6 @@ def package_versions():
         except PackageNotFoundError:
             pass
     return found
-
-
-def to_plain(value):
-    """JSON-ready plain Python: numpy scalars and arrays unwrapped, classes and functions named,
-    non-finite floats kept as floats (JSON NaN)."""
-    if isinstance(value, dict):
-        return {str(k): to_plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [to_plain(v) for v in value]
-    if isinstance(value, (set, frozenset)):
-        return sorted(to_plain(v) for v in value)
-    if isinstance(value, np.ndarray):
-        return to_plain(value.tolist())
-    if isinstance(value, np.generic):
-        return value.item()
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    if isinstance(value, type) or callable(value):
-        return f"{getattr(value, '__module__', '')}.{getattr(value, '__qualname__', repr(value))}"
-    return repr(value)
 
 
 def _dumps(value):
