@@ -20,6 +20,8 @@ from importlib.metadata import PackageNotFoundError, version
 
 import pandas as pd
 
+from .._plain import to_plain
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
