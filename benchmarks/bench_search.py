@@ -99,7 +99,14 @@ def run_sklearn_search(name, estimator, grid, X, y, cv, settings, n_jobs):
     params = dict(results["params"][best])
     if name == "bayes":
         params.update(fixed)
-    return params, float(results["mean_test_score"][best])
+    return params, float(results["mean_test_score"][best]), leaderboard(results)
+
+
+def leaderboard(results, n=5):
+    """The ``n`` best rows of ``cv_results_`` as ``[params, mean test score]`` (for the JSON)."""
+    order = np.argsort(results["rank_test_score"], kind="stable")[:n]
+    return [[{k: v for k, v in results["params"][i].items()},
+             float(results["mean_test_score"][i])] for i in order]
 
 
 def run_staged(estimator, grid, X, y, cv, settings, n_jobs):
@@ -111,7 +118,7 @@ def run_staged(estimator, grid, X, y, cv, settings, n_jobs):
         top_k=1, extended_epochs=epochs, n_jobs=n_jobs, random_state=0, refit=False,
     )
     search.fit(X, y)
-    return dict(search.best_params_), float(search.best_score_)
+    return dict(search.best_params_), float(search.best_score_), leaderboard(search.cv_results_)
 
 
 def run_optuna(estimator, grid, X, y, cv, settings, n_jobs):
@@ -143,7 +150,10 @@ def run_optuna(estimator, grid, X, y, cv, settings, n_jobs):
                                               reduction_factor=3),
     )
     study.optimize(objective, n_trials=settings["n_trials"], n_jobs=n_jobs)
-    return dict(study.best_params), float(study.best_value)
+    done = sorted((t for t in study.trials if t.value is not None and
+                   t.state == optuna.trial.TrialState.COMPLETE), key=lambda t: -t.value)
+    return (dict(study.best_params), float(study.best_value),
+            [[dict(t.params), float(t.value)] for t in done[:5]])
 
 
 def test_mse(params, data, epochs, seeds=(0, 1, 2)):
@@ -210,14 +220,15 @@ def main(argv=None):
                 found = run_sklearn_search(name, estimator, grid, data.X, data.y, cv, settings,
                                            args.n_jobs)
             wall = time.perf_counter() - start
-            params, cv_score = found
+            params, cv_score, top = found
             # HalvingGridSearchCV reports its resource (max_epochs) too: every method's config
             # is compared at the workload's epochs
             params = {k: v for k, v in params.items() if k in grid}
             mse = test_mse(params, data, settings["epochs"])
             row = dict(method=name, wall_s=round(wall, 2), epochs=count_lines(log_path),
                        best_cv_score=cv_score, params=params,
-                       test_mse_mean=float(np.mean(mse)), test_mse_std=float(np.std(mse)))
+                       test_mse_mean=float(np.mean(mse)), test_mse_std=float(np.std(mse)),
+                       leaderboard=top)
             rows.append(row)
             print(json.dumps(row), flush=True)
 
