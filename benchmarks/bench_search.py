@@ -109,13 +109,14 @@ def leaderboard(results, n=5):
              float(results["mean_test_score"][i])] for i in order]
 
 
-def run_staged(estimator, grid, X, y, cv, settings, n_jobs):
+def run_staged(estimator, grid, X, y, cv, settings, n_jobs, verbose=0):
     epochs = settings["epochs"]
     # factor 4 from 1 epoch: rungs at 1, 5, 20 epochs with 24 -> 6 -> 1 candidates. The
     # extended stage is off (extended_epochs == max_epochs) so the budget stays 20 epochs.
     search = skhyper.StagedHalvingSearchCV(
         estimator, grid, min_epochs=1, max_epochs=epochs, factor=4, cv=cv, scoring=SCORING,
         top_k=1, extended_epochs=epochs, n_jobs=n_jobs, random_state=0, refit=False,
+        verbose=verbose,  # per rung: wall time and the units' summed fit and score times
     )
     search.fit(X, y)
     return dict(search.best_params_), float(search.best_score_), leaderboard(search.cv_results_)
@@ -188,6 +189,8 @@ def main(argv=None):
                         help=f"comma-separated subset of {','.join(METHODS)}")
     parser.add_argument("--n-jobs", type=int, default=2)
     parser.add_argument("--out", help="also write the results as JSON here")
+    parser.add_argument("--verbose", action="store_true",
+                        help="the staged search prints each rung's times")
     args = parser.parse_args(argv)
     methods = [m for m in args.only.split(",") if m]
     unknown = sorted(set(methods) - set(METHODS))
@@ -210,7 +213,8 @@ def main(argv=None):
             estimator = base_estimator(settings["epochs"], log_path)
             start = time.perf_counter()
             if name == "staged":
-                found = run_staged(estimator, grid, data.X, data.y, cv, settings, args.n_jobs)
+                found = run_staged(estimator, grid, data.X, data.y, cv, settings, args.n_jobs,
+                                   verbose=int(args.verbose))
             elif name == "optuna":
                 found = run_optuna(estimator, grid, data.X, data.y, cv, settings, args.n_jobs)
                 if found is None:

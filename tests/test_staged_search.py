@@ -2,6 +2,7 @@
 reproducibility (sequential, parallel, dask, resumed from a store)."""
 
 import pickle
+import re
 
 import numpy as np
 import pandas as pd
@@ -370,6 +371,17 @@ def test_parallel_and_resumed_runs_match_a_sequential_one(tiny_sine, counted_lst
     assert set(record) >= {"params", "fold", "stage", "rung", "epochs", "scores", "fit_time",
                            "score_time", "status", "error", "history"}
     assert isinstance(key, str) and record["status"] == "ok"
+
+
+def test_verbose_prints_each_rung_and_its_times(clf_data, capsys):
+    X, y = clf_data
+    StagedHalvingSearchCV(sgd(), {"alpha": [1e-4, 1e-3, 1e-2, 1e-1]}, min_epochs=1,
+                          max_epochs=2, factor=2, cv=2, top_k=0, verbose=1).fit(X, y)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "[StagedHalvingSearchCV] explore rung 0: 4 candidate(s), 8 unit(s) to train"
+    assert re.fullmatch(r"\[StagedHalvingSearchCV\] explore rung 0: [\d.]+s wall, [\d.]+s of "
+                        r"fitting and scoring summed over units", lines[1])
+    assert lines[2].startswith("[StagedHalvingSearchCV] explore rung 1: 2 candidate(s)")
 
 
 def test_refit_is_stored_and_restored(clf_data):

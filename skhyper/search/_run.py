@@ -4,6 +4,7 @@
 nothing but its parameters and fitted attributes.
 """
 
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -111,6 +112,7 @@ class StagedRun:
                 tasks.append((cand, fold, key, target, model, train, test))
         self._log(f"{stage} rung {rung}: {len(targets)} candidate(s), {len(tasks)} unit(s) "
                   f"to train")
+        start, work = time.perf_counter(), 0.0
         parallel = Parallel(n_jobs=search.n_jobs, return_as="generator")
         results = parallel(
             delayed(run_unit)(
@@ -121,6 +123,7 @@ class StagedRun:
             for cand, fold, key, target, model, train, test in tasks
         )
         for (cand, fold, key, target, _, _, _), (model, result) in zip(tasks, results):
+            work += result["fit_time"] + result["score_time"]
             history = [
                 {"epoch": cand.fold_epochs[fold] + i + 1, **losses}
                 for i, losses in enumerate(result["losses"])
@@ -135,6 +138,10 @@ class StagedRun:
             if store is not None:
                 store.save_fit(key, kept, record)  # as each unit completes: nothing is lost
             self._apply(cand, fold, kept, record)
+        if tasks:
+            # work / wall near n_jobs means the workers were busy; lower, that they waited
+            self._log(f"{stage} rung {rung}: {time.perf_counter() - start:.1f}s wall, "
+                      f"{work:.1f}s of fitting and scoring summed over units")
         for cand, target in targets:
             if cand.alive:
                 cand.stage, cand.rung, cand.epochs = stage, rung, target

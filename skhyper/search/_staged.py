@@ -95,7 +95,8 @@ class StagedHalvingSearchCV(BaseSearchCV):
         Score of a candidate whose training or scoring raised (NaN loss included); it is
         recorded as failed with its message and dropped. "raise" re-raises.
     verbose : int, default=0
-        Print a line per rung.
+        Print a line per rung: the units it trains, then its wall time and the fitting and
+        scoring time summed over its units (their ratio is how busy the workers were).
     store : object or None, default=None
         Resume support: an object with ``load_fit(key) -> (estimator, record) | None`` and
         ``save_fit(key, estimator, record)`` (e.g. ``skhyper.tracking.ExperimentStore``).
