@@ -82,7 +82,7 @@ def test_horizon_and_stride_shape_the_windows():
 @pytest.mark.parametrize("params, match", [
     (dict(n_steps=30), "n_steps=30: too short"),
     (dict(flat_band=-1.0), "flat_band=-1.0"),
-    (dict(test_fraction=1.0), r"Invalid test_fraction=1\.0: must be > 0 and < 1"),
+    (dict(test_size=1.0), r"Invalid test_size=1\.0: must be > 0 and < 1"),
     (dict(autocorrelation=1.0), "autocorrelation=1.0"),
     (dict(seq_len=0), "seq_len=0"),
 ])

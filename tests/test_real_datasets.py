@@ -42,7 +42,7 @@ def test_digits_split_is_seeded_and_stratified():
 
 
 def test_digits_options():
-    data = skhyper.load_dataset("digits", n_class=3, scale=False, test_size=None)
+    data = skhyper.load_dataset("digits", n_class=3, scaled=False, test_size=None)
     assert set(np.unique(data.y)) == {0, 1, 2}
     assert "X_test" not in data and data.X.max() == 16.0
     with pytest.raises(ValueError, match=r"n_class=11"):

@@ -9,7 +9,7 @@ direction is only weakly predictable: the signal is the regime's drift and the f
 momentum, so a good model beats the majority class by a few points, not by tens.
 
 Everything is vectorised numpy (no Python loop over time steps) and deterministic by
-``random_state``. The test part is the last ``test_fraction`` of the time span: no test target
+``random_state``. The test part is the last ``test_size`` of the time span: no test target
 lies before, and no training target after, the split. Real prices come through the ``csv``
 dataset family.
 """
@@ -152,7 +152,7 @@ def _windows(features, direction, future, ends, seq_len):
 
 
 def load_market(n_assets=4, n_steps=2000, seq_len=30, horizon=1, flat_band=None,
-                test_fraction=0.2, stride=1, mean_regime_duration=60, autocorrelation=0.3,
+                test_size=0.2, stride=1, mean_regime_duration=60, autocorrelation=0.3,
                 random_state=0):
     """Generate the synthetic market windows and a later held-out time span.
 
@@ -169,7 +169,7 @@ def load_market(n_assets=4, n_steps=2000, seq_len=30, horizon=1, flat_band=None,
     flat_band : float or None, default=None
         None: two direction classes, 0 (down) and 1 (up). A value in percent: three classes,
         0 (return below ``-flat_band``), 1 (flat) and 2 (above ``flat_band``).
-    test_fraction : float, default=0.2
+    test_size : float, default=0.2
         Fraction of the time span, at its end, held out as the test part.
     stride : int, default=1
         Steps between the ends of consecutive windows.
@@ -194,7 +194,7 @@ def load_market(n_assets=4, n_steps=2000, seq_len=30, horizon=1, flat_band=None,
     check_number("seq_len", seq_len, low=1, integer=True)
     check_number("horizon", horizon, low=1, integer=True)
     check_number("flat_band", flat_band, low=0, low_open=True, allow_none=True)
-    check_number("test_fraction", test_fraction, low=0, high=1, low_open=True, high_open=True)
+    check_number("test_size", test_size, low=0, high=1, low_open=True, high_open=True)
     check_number("stride", stride, low=1, integer=True)
     check_number("mean_regime_duration", mean_regime_duration, low=1)
     check_number("autocorrelation", autocorrelation, low=-1, high=1, low_open=True,
@@ -202,12 +202,12 @@ def load_market(n_assets=4, n_steps=2000, seq_len=30, horizon=1, flat_band=None,
     check_number("random_state", random_state, low=0, integer=True)
     first_end = _WARMUP + seq_len - 1  # the first window whose features are all defined
     check_number("n_steps", n_steps, low=1, integer=True)
-    split = int(round(n_steps * (1 - test_fraction)))
+    split = int(round(n_steps * (1 - test_size)))
     if split - horizon <= first_end or n_steps - horizon <= max(split, first_end):
         raise ValueError(
             f"Invalid n_steps={n_steps}: too short for seq_len={seq_len}, horizon={horizon} "
-            f"and test_fraction={test_fraction} (the features need {_WARMUP} warm-up steps); "
-            f"use at least {int(np.ceil((first_end + 2 * horizon + 2) / (1 - test_fraction)))}"
+            f"and test_size={test_size} (the features need {_WARMUP} warm-up steps); "
+            f"use at least {int(np.ceil((first_end + 2 * horizon + 2) / (1 - test_size)))}"
             " steps or a shorter seq_len."
         )
 

@@ -28,7 +28,7 @@ def _split(X, y, test_size, random_state, stratify):
     return dict(X=X, y=y, X_test=X_test, y_test=y_test)
 
 
-def load_digits_dataset(as_sequences=False, n_class=10, scale=True, test_size=0.25,
+def load_digits_dataset(as_sequences=False, n_class=10, scaled=True, test_size=0.25,
                         random_state=0):
     """Handwritten digits (8 x 8 images, 1797 samples): classification.
 
@@ -39,7 +39,7 @@ def load_digits_dataset(as_sequences=False, n_class=10, scale=True, test_size=0.
         its 8 pixel rows, shape (n, 8, 8) (steps, features), for the sequence models.
     n_class : int, default=10
         Keep the digits ``0 .. n_class - 1`` (2 to 10).
-    scale : bool, default=True
+    scaled : bool, default=True
         Divide the pixel intensities (0 to 16) by 16, so inputs lie in [0, 1] as nets prefer.
     test_size : float, int or None, default=0.25
         Fraction (or number) of samples held out as ``X_test, y_test``, stratified by class;
@@ -56,7 +56,7 @@ def load_digits_dataset(as_sequences=False, n_class=10, scale=True, test_size=0.
     check_number("n_class", n_class, low=2, high=10, integer=True)
     raw = load_digits(n_class=n_class)
     X = raw.data.astype("float32")
-    if scale:
+    if scaled:
         X /= DIGITS_PIXEL_MAX
     if as_sequences:
         X = X.reshape(len(X), 8, 8)
@@ -72,7 +72,7 @@ def load_digits_dataset(as_sequences=False, n_class=10, scale=True, test_size=0.
         target_names=raw.target_names,
         description=(
             f"scikit-learn handwritten digits 0-{n_class - 1} as {shape}"
-            f"{', scaled to [0, 1]' if scale else ''}; {len(parts['X'])} training samples"
+            f"{', scaled to [0, 1]' if scaled else ''}; {len(parts['X'])} training samples"
             f"{held_out}."
         ),
     )
