@@ -105,8 +105,7 @@ def run_sklearn_search(name, estimator, grid, X, y, cv, settings, n_jobs):
 def leaderboard(results, n=5):
     """The ``n`` best rows of ``cv_results_`` as ``[params, mean test score]`` (for the JSON)."""
     order = np.argsort(results["rank_test_score"], kind="stable")[:n]
-    return [[{k: v for k, v in results["params"][i].items()},
-             float(results["mean_test_score"][i])] for i in order]
+    return [[dict(results["params"][i]), float(results["mean_test_score"][i])] for i in order]
 
 
 def run_staged(estimator, grid, X, y, cv, settings, n_jobs, verbose=0):

@@ -12,13 +12,13 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from .._plain import to_plain
 from ._curves import learning_curves
 from ._guide import parameter_guide
 from ._importance import parameter_importance
 from ._pareto import pareto_front
 from ._results import best_row, results_frame, scored, summary_statistics
 from ._stats import compare_to_best, significance_statement
-from .._plain import to_plain
 from ._values import format_value
 from .plots import (
     plot_fit_time,
