@@ -319,6 +319,31 @@ def test_warm_start_estimator_without_partial_fit(clf_data):
     assert search.best_estimator_.warm_start
 
 
+def test_plain_skorch_net_continues_training(clf_data):
+    torch = pytest.importorskip("torch")
+    from skorch import NeuralNetClassifier
+
+    X, y = clf_data
+    net = NeuralNetClassifier(
+        torch.nn.Sequential(torch.nn.Linear(6, 8), torch.nn.ReLU(), torch.nn.Linear(8, 2)),
+        criterion=torch.nn.CrossEntropyLoss, max_epochs=50, train_split=None, verbose=0,
+        callbacks=[("count", EpochCounter())],
+    )
+    EPOCHS.clear()
+    search = StagedHalvingSearchCV(
+        net, {"lr": [1e-3, 1e-2, 1e-1, 3e-1]}, min_epochs=1, max_epochs=4, factor=2, cv=2,
+        top_k=0, random_state=0,
+    ).fit(X.astype(np.float32), y)
+    # rungs at 1, 2, 4 epochs with 4 -> 2 -> 1 candidates, then the refit's 4 epochs. EPOCHS
+    # holds each net's own history length: a fold net restarted (or run for its max_epochs=50)
+    # would never reach 4 or would pass it.
+    cv_epochs = 2 * (4 * 1 + 2 * 1 + 1 * 2)
+    assert search.n_epochs_total_ == cv_epochs and len(EPOCHS) == cv_epochs + 4
+    assert EPOCHS[:cv_epochs].count(4) == 2 and max(EPOCHS) == 4  # the winner's two folds
+    assert len(search.best_estimator_.history) == 4  # the refit trains the CV epochs
+    assert search.score(X.astype(np.float32), y) > 0.5
+
+
 def test_mlp_partial_fit_reports_train_loss(clf_data):
     X, y = clf_data
     search = StagedHalvingSearchCV(
