@@ -45,7 +45,8 @@ class StoreCheckpoint(Callback):
     ----------
     path : str
         The :class:`~skhyper.tracking.ExperimentStore` file (a path, so the callback clones and
-        pickles into joblib workers).
+        pickles into joblib workers). A relative path is opened from each worker's working
+        directory; pass an absolute one such as ``store.path``.
     run : int or None, default=None
         The store's run that newly trained fits are attributed to, and restored fits counted in.
 

@@ -12,6 +12,7 @@ Fitted estimators are stored pickled: open only stores you (or your own runs) wr
 """
 
 import json
+import os
 import pickle
 import platform
 import sqlite3
@@ -83,7 +84,8 @@ class ExperimentStore:
     Parameters
     ----------
     path : str or path-like
-        The database file; created with its tables when missing.
+        The database file; created with its tables when missing. Kept as an absolute path
+        (``path`` attribute), so joblib workers started in another directory open the same file.
 
     Attributes
     ----------
@@ -100,7 +102,7 @@ class ExperimentStore:
     """
 
     def __init__(self, path):
-        self.path = str(path)
+        self.path = os.path.abspath(path)
         self.run = None
         self._connection = None
         with self._connect() as db:
