@@ -15,6 +15,8 @@ from sklearn.linear_model import LogisticRegression, SGDClassifier
 from sklearn.model_selection import KFold
 from sklearn.neighbors import KNeighborsRegressor
 from sklearn.neural_network import MLPClassifier
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
 from skhyper import StagedHalvingSearchCV
 from skhyper.search._schedule import bracket_sizes, rung_epochs
@@ -342,6 +344,57 @@ def test_plain_skorch_net_continues_training(clf_data):
     assert EPOCHS[:cv_epochs].count(4) == 2 and max(EPOCHS) == 4  # the winner's two folds
     assert len(search.best_estimator_.history) == 4  # the refit trains the CV epochs
     assert search.score(X.astype(np.float32), y) > 0.5
+
+
+SCALER_FITS = []
+
+
+class CountedScaler(StandardScaler):
+    def fit(self, X, y=None, sample_weight=None):
+        SCALER_FITS.append(len(X))
+        return super().fit(X, y, sample_weight)
+
+
+def test_pipeline_fits_its_transformers_once_and_trains_its_last_step(clf_data):
+    X, y = clf_data
+    SCALER_FITS.clear()
+    weights = np.linspace(0.5, 1.5, len(y))
+    search = StagedHalvingSearchCV(
+        make_pipeline(CountedScaler(), sgd()), {"sgdclassifier__alpha": [1e-4, 1e-3, 1e-2, 1e-1]},
+        min_epochs=1, max_epochs=4, factor=2, cv=2, top_k=0, random_state=0,
+    ).fit(X, y, sgdclassifier__sample_weight=weights)
+    # the scaler is fitted with each candidate's first epoch on each fold (4 x 2), then by
+    # the refit, never again when survivors continue
+    assert SCALER_FITS == [60] * 8 + [120]
+    assert search.n_epochs_total_ == 2 * (4 * 1 + 2 * 1 + 1 * 2)
+    final = search.best_estimator_[-1]
+    assert final.t_ == 4 * 120 + 1  # four partial_fit epochs over all 120 samples
+    assert search.score(X, y) > 0.5
+
+    with pytest.raises(ValueError, match="'sample_weight'.*<step>__<param>"):
+        clone(search).fit(X, y, sample_weight=weights)
+    assert len(SCALER_FITS) == 9  # refused before any training
+
+
+def to_float32(X):
+    return np.asarray(X, dtype=np.float32)
+
+
+def test_pipeline_ending_in_a_skorch_net(clf_data):
+    torch = pytest.importorskip("torch")
+    from skorch import NeuralNetClassifier
+
+    X, y = clf_data
+    net = NeuralNetClassifier(torch.nn.Sequential(torch.nn.Linear(6, 2)), max_epochs=50,
+                              criterion=torch.nn.CrossEntropyLoss, train_split=None, verbose=0)
+    search = StagedHalvingSearchCV(
+        make_pipeline(StandardScaler(), FunctionTransformer(to_float32), net),
+        {"neuralnetclassifier__lr": [1e-2, 1e-1]}, min_epochs=1, max_epochs=3, factor=2,
+        cv=2, top_k=0, random_state=0,
+    ).fit(X, y)
+    refit = search.best_estimator_[-1]
+    assert len(refit.history) == refit.max_epochs == 3  # continued to the last rung's epochs
+    assert search.score(X, y) > 0.5
 
 
 def test_mlp_partial_fit_reports_train_loss(clf_data):

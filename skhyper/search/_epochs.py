@@ -8,6 +8,9 @@ Detected in this order:
    (``classes=`` for classifiers); ``loss_`` is read after each call where it exists.
 3. Estimators with ``warm_start`` and ``max_iter``: ``warm_start=True, max_iter=k`` then ``fit``.
 
+A :class:`~sklearn.pipeline.Pipeline` trains its last step so, after fitting the steps before it
+once, on the data of its first call (a CV fold's training part); later calls only transform.
+
 An unfitted estimator is initialised by its first call, so epoch 0 is "not trained yet".
 """
 
@@ -15,7 +18,9 @@ import math
 import warnings
 
 from sklearn.base import is_classifier
-from sklearn.exceptions import ConvergenceWarning
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from sklearn.pipeline import Pipeline
+from sklearn.utils.validation import check_is_fitted
 
 NAN = math.nan
 
@@ -26,17 +31,67 @@ def is_skorch_net(estimator):
         and hasattr(estimator, "partial_fit")
 
 
-def check_trainable(estimator):
-    """Raise TypeError unless the search knows how to continue training ``estimator``."""
-    if is_skorch_net(estimator) or hasattr(estimator, "partial_fit"):
+def trained_step(estimator):
+    """The estimator that trains epoch by epoch: a Pipeline's last step, else itself."""
+    return estimator.steps[-1][1] if isinstance(estimator, Pipeline) else estimator
+
+
+def check_trainable(estimator, fit_params=None):
+    """Raise TypeError unless the search knows how to continue training ``estimator`` (and
+    ValueError when a Pipeline's ``fit_params`` name no step)."""
+    step = trained_step(estimator)
+    if step is not estimator:
+        _route(estimator, fit_params or {})
+    if is_skorch_net(step) or hasattr(step, "partial_fit"):
         return
-    params = estimator.get_params(deep=False)
+    params = step.get_params(deep=False) if hasattr(step, "get_params") else {}
     if "warm_start" in params and "max_iter" in params:
         return
+    where = f"The Pipeline's last step, {step!r}," if step is not estimator else \
+        type(estimator).__name__
     raise TypeError(
-        f"{type(estimator).__name__} cannot be trained epoch by epoch: the staged search needs "
-        "a skorch net, an estimator with partial_fit, or one with warm_start and max_iter."
+        f"{where} cannot be trained epoch by epoch: the staged search needs a skorch net, an "
+        "estimator with partial_fit, or one with warm_start and max_iter (or a Pipeline "
+        "ending in one)."
     )
+
+
+def _is_trained(estimator):
+    if is_skorch_net(estimator):
+        return bool(getattr(estimator, "initialized_", False)) and len(estimator.history) > 0
+    try:
+        check_is_fitted(estimator)
+    except NotFittedError:
+        return False
+    return True
+
+
+def _route(pipeline, fit_params):
+    """``{step name: {param: value}}`` from Pipeline-style ``<step>__<param>`` fit params."""
+    routed = {name: {} for name, _ in pipeline.steps}
+    for key, value in fit_params.items():
+        name, _, param = key.partition("__")
+        if name not in routed or not param:
+            raise ValueError(
+                f"Invalid fit parameter {key!r} for a Pipeline: name it <step>__<param> with "
+                f"a step of {', '.join(routed)}."
+            )
+        routed[name][param] = value
+    return routed
+
+
+def _train_pipeline(pipeline, X, y, n_epochs, classes, fit_params):
+    routed = _route(pipeline, fit_params)
+    name, step = pipeline.steps[-1]
+    # The steps before the last are fitted once, with its first epochs, so the last step keeps
+    # training on the same features.
+    first = not _is_trained(step)
+    for before, transformer in pipeline.steps[:-1]:
+        if transformer is None or transformer == "passthrough":
+            continue
+        X = transformer.fit_transform(X, y, **routed[before]) if first \
+            else transformer.transform(X)
+    return train_epochs(step, X, y, n_epochs, classes, **routed[name])
 
 
 def _float(value):
@@ -55,6 +110,8 @@ def train_epochs(estimator, X, y, n_epochs, classes=None, **fit_params):
         One ``{"train_loss", "valid_loss"}`` dict per epoch trained (NaN where the estimator
         does not report that loss). A skorch net that stops early returns fewer.
     """
+    if isinstance(estimator, Pipeline):
+        return _train_pipeline(estimator, X, y, n_epochs, classes, fit_params)
     if is_skorch_net(estimator):
         before = len(estimator.history) if getattr(estimator, "initialized_", False) else 0
         estimator.partial_fit(X, y, epochs=n_epochs, **fit_params)

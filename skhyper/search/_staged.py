@@ -15,7 +15,7 @@ from sklearn.utils.validation import _check_method_params
 
 from ..validation import check_number
 from ._candidates import parse_steps
-from ._epochs import check_trainable, is_skorch_net, train_epochs
+from ._epochs import check_trainable, is_skorch_net, train_epochs, trained_step
 from ._run import EXTENDED, StagedRun
 from ._schedule import rung_epochs
 from ._units import refit_key, refit_seed, seed_torch
@@ -37,8 +37,9 @@ class StagedHalvingSearchCV(BaseSearchCV):
     ----------
     estimator : estimator object
         A skorch net (skhyper's nets included), an estimator with ``partial_fit`` (SGDClassifier,
-        MLPClassifier, ...) or one with ``warm_start`` and ``max_iter``. Its own epoch setting
-        (``max_epochs`` / ``max_iter``) is ignored: the search decides how long each fit trains.
+        MLPClassifier, ...) or one with ``warm_start`` and ``max_iter``, or a Pipeline ending in
+        one (its other steps are fitted once per fold). Its own epoch setting (``max_epochs`` /
+        ``max_iter``) is ignored: the search decides how long each fit trains.
     param_space : dict, or list of dict
         For ``grid``: lists (a list of such dicts is a union of grids, as in GridSearchCV).
         For ``random``, ``bayes`` and ``finetune``: lists, scipy.stats distributions
@@ -324,7 +325,7 @@ class StagedHalvingSearchCV(BaseSearchCV):
         X, y, groups = indexable(X, y, groups)
         fit_params = _check_method_params(X, params=fit_params)
         base_estimator = clone(self.estimator)
-        check_trainable(base_estimator)
+        check_trainable(base_estimator, fit_params)
         cv = check_cv(self.cv, y, classifier=is_classifier(base_estimator))
         splits = list(cv.split(X, y, groups))
         self.n_splits_ = len(splits)
@@ -379,9 +380,10 @@ class StagedHalvingSearchCV(BaseSearchCV):
             self.refit_time_ = record["fit_time"]
         else:
             estimator = clone(base_estimator).set_params(**clone(self.best_params_, safe=False))
-            if is_skorch_net(estimator):
+            net = trained_step(estimator)
+            if is_skorch_net(net):
                 # get_params() of the refit net then tells how long it was trained
-                estimator.set_params(max_epochs=epochs)
+                net.set_params(max_epochs=epochs)
             start = time.perf_counter()
             seed_torch(refit_seed(self.random_state))
             losses = train_epochs(estimator, X, y, epochs, classes, **fit_params)
