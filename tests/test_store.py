@@ -69,7 +69,7 @@ def test_store_pickles_without_its_connection(tmp_path):
     assert copy.count_fits() == (0, 0)
 
 
-def test_a_relative_path_names_the_same_file_from_another_directory(tmp_path, monkeypatch):
+def test_a_relative_path_names_the_same_file_from_another_directory_and_folders_are_made(tmp_path, monkeypatch):
     # joblib workers may run elsewhere (a reused loky worker keeps the directory it started in)
     monkeypatch.chdir(tmp_path)
     store = ExperimentStore("s.sqlite")
@@ -78,6 +78,8 @@ def test_a_relative_path_names_the_same_file_from_another_directory(tmp_path, mo
     (tmp_path / "elsewhere").mkdir()
     monkeypatch.chdir(tmp_path / "elsewhere")
     assert len(ExperimentStore(store.path).runs()) == 1
+    made = ExperimentStore("runs/a/store.sqlite")
+    assert made.path == str(tmp_path / "elsewhere" / "runs" / "a" / "store.sqlite")
 
 
 def test_resumed_grid_search_trains_nothing_and_matches(tmp_path, tiny_sine, tiny_lstm):

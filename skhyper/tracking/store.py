@@ -84,8 +84,9 @@ class ExperimentStore:
     Parameters
     ----------
     path : str or path-like
-        The database file; created with its tables when missing. Kept as an absolute path
-        (``path`` attribute), so joblib workers started in another directory open the same file.
+        The database file; created with its tables (and its folder) when missing. Kept as an
+        absolute path (``path`` attribute), so joblib workers started in another directory open
+        the same file.
 
     Attributes
     ----------
@@ -103,6 +104,7 @@ class ExperimentStore:
 
     def __init__(self, path):
         self.path = os.path.abspath(path)
+        os.makedirs(os.path.dirname(self.path), exist_ok=True)
         self.run = None
         self._connection = None
         with self._connect() as db:
