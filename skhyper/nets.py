@@ -138,7 +138,8 @@ class NetMixin:
         Torch intra-op threads for this fit, set with :func:`torch.set_num_threads` in the
         process or thread that trains (a parallel search's worker). None keeps the worker's
         setting (:func:`skhyper.parallel.parallel_backend` sizes it to the worker's share of the
-        cores). ``num_threads_`` records the count the net trained with.
+        cores). The previous count is restored when the fit ends. ``num_threads_`` records
+        the count the net trained with.
     oom_retries : int, default=2
         When a fit from scratch runs out of memory (``torch.OutOfMemoryError``), free memory,
         halve the batch size and start again, at most this many times; then raise
@@ -436,6 +437,7 @@ class NetMixin:
         """Train in this worker's thread setting, on a claimed GPU, with the out-of-memory
         back-off when starting from scratch."""
         check_number("num_threads", self.num_threads, low=1, integer=True, allow_none=True)
+        threads_before = torch.get_num_threads()
         if self.num_threads is not None:
             torch.set_num_threads(self.num_threads)
         self.num_threads_ = torch.get_num_threads()
@@ -458,6 +460,10 @@ class NetMixin:
                     f"Original error: {exc}"
                 ) from exc
         finally:
+            if self.num_threads is not None:
+                # A reused worker must not keep this fit's count: later fits there would
+                # oversubscribe the cores its share was computed for.
+                torch.set_num_threads(threads_before)
             self.__dict__.pop("gpu_claim_", None)
             if claim is not None:
                 claim.release()
