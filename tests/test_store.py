@@ -69,7 +69,7 @@ def test_store_pickles_without_its_connection(tmp_path):
     assert copy.count_fits() == (0, 0)
 
 
-def test_a_relative_path_names_the_same_file_from_another_directory_and_folders_are_made(tmp_path, monkeypatch):
+def test_relative_paths_and_missing_folders(tmp_path, monkeypatch):
     # joblib workers may run elsewhere (a reused loky worker keeps the directory it started in)
     monkeypatch.chdir(tmp_path)
     store = ExperimentStore("s.sqlite")
@@ -138,6 +138,9 @@ def fake_results():
 def test_tracker_queries(tmp_path):
     store = ExperimentStore(tmp_path / "s.sqlite")
     store.start_run()
+    for query in (store.filter, store.top, store.statistics):
+        with pytest.raises(LookupError, match="holds no search results yet"):
+            query()
     store.save_results(fake_results())
 
     results = store.results()

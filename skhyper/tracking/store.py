@@ -264,6 +264,8 @@ class ExperimentStore:
         ``status="ok"``) or ``column=callable`` (``mean_test_score=lambda s: s > -0.1``).
         """
         frame = self.results(run)
+        if not len(frame.columns):
+            raise LookupError(f"The store {self.path} holds no search results yet.")
         for name, wanted in {**(criteria or {}), **more}.items():
             column = name if name in frame.columns else f"param_{name}"
             if column not in frame.columns:
