@@ -1,5 +1,7 @@
-"""The README's code runs as written: its Python blocks in order, its command transcript and the
-store queries after it. Printed numbers may differ by machine, so they are compared as "N"."""
+"""The README's and docs/' code runs as written: each page's Python blocks in order, the README's
+command transcript and the store queries after it. Printed numbers may differ by machine, so
+they are compared as "N". A block under ``<!-- not run by the test suite: reason -->`` is not
+run (a GPU, a cluster address, minutes of training)."""
 
 import doctest
 import re
@@ -10,22 +12,43 @@ import pytest
 
 from skhyper.cli import main
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+ROOT = Path(__file__).resolve().parents[1]
+README = ROOT / "README.md"
+DOCS = sorted((ROOT / "docs").glob("*.md"))
 NUMBER = re.compile(r"-?\d+(\.\d+)?")
+NOT_RUN = "<!-- not run by the test suite"
 
 
-def fenced_blocks():
-    """(language, text) of each fenced block of the README, in order."""
-    blocks, language, lines = [], None, []
-    for line in README.read_text().splitlines():
+def fenced_blocks(page=README):
+    """(language, text) of each fenced block of ``page`` that the tests run, in order."""
+    blocks, language, lines, previous = [], None, [], ""
+    for line in page.read_text().splitlines():
         if language is None and line.startswith("```"):
-            language, lines = line[3:].strip(), []
+            language, lines, skipped = line[3:].strip(), [], previous.startswith(NOT_RUN)
         elif language is not None and line.strip() == "```":
-            blocks.append((language, "\n".join(lines) + "\n"))
+            if not skipped:
+                blocks.append((language, "\n".join(lines) + "\n"))
             language = None
         elif language is not None:
             lines.append(line)
+        previous = line
     return blocks
+
+
+def run_python_blocks(page, namespace, kinds=("code", "doctest")):
+    """Run the page's Python blocks of ``kinds`` in order in ``namespace``; doctest blocks
+    compare their output with numbers masked."""
+    for language, code in fenced_blocks(page):
+        kind = "doctest" if code.lstrip().startswith(">>>") else "code"
+        if language != "python" or kind not in kinds:
+            continue
+        if kind == "doctest":
+            test = doctest.DocTestParser().get_doctest(code, namespace, page.name, str(page), 0)
+            runner = doctest.DocTestRunner(checker=NumbersAsN())
+            runner.run(test)
+            assert runner.summarize(verbose=False).failed == 0, page.name
+        else:
+            exec(compile(code, str(page), "exec"), namespace)
 
 
 def masked(text):
@@ -63,18 +86,31 @@ class NumbersAsN(doctest.OutputChecker):
 
 
 @pytest.mark.slow  # the tour's grid search and the staged search: about a minute
-def test_python_blocks_run_in_order(tmp_path, monkeypatch):
+def test_readme_python_blocks_run_in_order(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     namespace = {}
-    for language, code in fenced_blocks():
-        if language == "python" and not code.lstrip().startswith(">>>"):
-            exec(compile(code, str(README), "exec"), namespace)
+    run_python_blocks(README, namespace, kinds=("code",))
     assert namespace["search"].best_estimator_ is not None
     assert (tmp_path / "report" / "report.html").is_file()
 
 
+# docs/cli.md queries the store of a search its prose runs first; tiny data here.
+SETUP = {"cli.md": ["--quiet", "search", "--model", "lstm", "--data", "sine-mixture",
+                    "--data-param", "duration=1", "--data-param", "sampling_rate=200",
+                    "--data-param", "seq_len=10", "--strategy", "quick", "--out", "runs/lstm"]}
+
+
+@pytest.mark.slow  # about ten seconds a page
+@pytest.mark.parametrize("page", DOCS, ids=[page.name for page in DOCS])
+def test_docs_python_blocks_run_in_order(page, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    if page.name in SETUP:
+        assert main(SETUP[page.name]) == 0
+    run_python_blocks(page, {"__name__": "__main__"})
+
+
 @pytest.mark.slow  # a search, its resume and a 20-epoch training
-def test_transcript_and_store_queries_run_as_shown(tmp_path, monkeypatch, capsys):
+def test_readme_transcript_and_store_queries_run_as_shown(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     for argv, expected in transcript():
         if argv[0] == "cat":
@@ -89,9 +125,4 @@ def test_transcript_and_store_queries_run_as_shown(tmp_path, monkeypatch, capsys
             want, out = want[:-1], "\n".join(out.splitlines()[:len(want) - 1])
         assert masked(out) == want, argv
 
-    queries = next(code for language, code in fenced_blocks()
-                   if language == "python" and code.lstrip().startswith(">>>"))
-    test = doctest.DocTestParser().get_doctest(queries, {}, "README", str(README), 0)
-    runner = doctest.DocTestRunner(checker=NumbersAsN())
-    runner.run(test)
-    assert runner.summarize(verbose=False).failed == 0
+    run_python_blocks(README, {}, kinds=("doctest",))  # the store queries
