@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from scipy.stats import loguniform
 from skorch.callbacks import Callback
-from sklearn.base import clone
+from sklearn.base import BaseEstimator, clone
 from sklearn.datasets import make_classification
 from sklearn.linear_model import LogisticRegression, SGDClassifier
 from sklearn.model_selection import KFold
@@ -386,15 +386,47 @@ def test_pipeline_ending_in_a_skorch_net(clf_data):
 
     X, y = clf_data
     net = NeuralNetClassifier(torch.nn.Sequential(torch.nn.Linear(6, 2)), max_epochs=50,
-                              criterion=torch.nn.CrossEntropyLoss, train_split=None, verbose=0)
+                              criterion=torch.nn.CrossEntropyLoss, train_split=None, verbose=0,
+                              callbacks=[("count", EpochCounter())])
+    EPOCHS.clear()
     search = StagedHalvingSearchCV(
         make_pipeline(StandardScaler(), FunctionTransformer(to_float32), net),
-        {"neuralnetclassifier__lr": [1e-2, 1e-1]}, min_epochs=1, max_epochs=3, factor=2,
-        cv=2, top_k=0, random_state=0,
+        {"neuralnetclassifier__lr": [1e-2, 1e-1, 3e-1, 1.0]}, min_epochs=1, max_epochs=4,
+        factor=2, cv=2, top_k=0, random_state=0,
     ).fit(X, y)
+    # rungs at 1, 2, 4 epochs, 4 -> 2 -> 1 candidates: each fold net continues its own history
+    cv_epochs = 2 * (4 * 1 + 2 * 1 + 1 * 2)
+    assert len(EPOCHS) == cv_epochs + 4 and EPOCHS[:cv_epochs].count(4) == 2
     refit = search.best_estimator_[-1]
-    assert len(refit.history) == refit.max_epochs == 3  # continued to the last rung's epochs
+    assert len(refit.history) == refit.max_epochs == 4  # the refit trains the CV epochs
     assert search.score(X, y) > 0.5
+
+
+class FitThenTransform(BaseEstimator):
+    """A transformer with fit and transform only, no fit_transform (valid in a Pipeline)."""
+
+    def fit(self, X, y=None):
+        self.mean_ = np.mean(X, axis=0)
+        return self
+
+    def transform(self, X):
+        return X - self.mean_
+
+
+
+def test_pipeline_steps_without_fit_transform_and_nested_pipelines(clf_data):
+    X, y = clf_data
+    inner = make_pipeline(FitThenTransform(), "passthrough", sgd())
+    search = StagedHalvingSearchCV(
+        make_pipeline(StandardScaler(), inner), {"pipeline__sgdclassifier__alpha": [1e-4, 1e-2]},
+        min_epochs=1, max_epochs=2, factor=2, cv=2, top_k=0, random_state=0,
+    ).fit(X, y)
+    assert (search.cv_results_["status"] != "failed").all()
+    assert search.best_estimator_[-1][-1].t_ == 2 * len(y) + 1
+
+    not_a_transformer = make_pipeline(LogisticRegression(), sgd())
+    with pytest.raises(TypeError, match="step 'logisticregression'.*needs fit and transform"):
+        StagedHalvingSearchCV(not_a_transformer, {"sgdclassifier__alpha": [1e-4]}).fit(X, y)
 
 
 def test_mlp_partial_fit_reports_train_loss(clf_data):

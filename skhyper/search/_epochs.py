@@ -32,8 +32,29 @@ def is_skorch_net(estimator):
 
 
 def trained_step(estimator):
-    """The estimator that trains epoch by epoch: a Pipeline's last step, else itself."""
-    return estimator.steps[-1][1] if isinstance(estimator, Pipeline) else estimator
+    """The estimator that trains epoch by epoch: a Pipeline's last step (recursively), else
+    itself."""
+    while isinstance(estimator, Pipeline):
+        estimator = estimator.steps[-1][1]
+    return estimator
+
+
+def _is_skipped(step):
+    return step is None or (isinstance(step, str) and step == "passthrough")
+
+
+def _check_pipeline(pipeline, fit_params):
+    _route(pipeline, fit_params)
+    for name, step in pipeline.steps[:-1]:
+        if not _is_skipped(step) and not (hasattr(step, "fit") and hasattr(step, "transform")):
+            raise TypeError(f"The Pipeline's step {name!r}, {step!r}, needs fit and transform "
+                            "(or is None or 'passthrough').")
+    name, last = pipeline.steps[-1]
+    if isinstance(last, Pipeline):
+        _check_pipeline(last, {})
+    elif not hasattr(last, "fit"):
+        raise TypeError(f"The Pipeline's last step {name!r}, {last!r}, needs fit, as in any "
+                        "scikit-learn Pipeline.")
 
 
 def check_trainable(estimator, fit_params=None):
@@ -41,7 +62,7 @@ def check_trainable(estimator, fit_params=None):
     ValueError when a Pipeline's ``fit_params`` name no step)."""
     step = trained_step(estimator)
     if step is not estimator:
-        _route(estimator, fit_params or {})
+        _check_pipeline(estimator, fit_params or {})
     if is_skorch_net(step) or hasattr(step, "partial_fit"):
         return
     params = step.get_params(deep=False) if hasattr(step, "get_params") else {}
@@ -87,10 +108,14 @@ def _train_pipeline(pipeline, X, y, n_epochs, classes, fit_params):
     # training on the same features.
     first = not _is_trained(step)
     for before, transformer in pipeline.steps[:-1]:
-        if transformer is None or transformer == "passthrough":
+        if _is_skipped(transformer):
             continue
-        X = transformer.fit_transform(X, y, **routed[before]) if first \
-            else transformer.transform(X)
+        if not first:
+            X = transformer.transform(X)
+        elif hasattr(transformer, "fit_transform"):
+            X = transformer.fit_transform(X, y, **routed[before])
+        else:
+            X = transformer.fit(X, y, **routed[before]).transform(X)
     return train_epochs(step, X, y, n_epochs, classes, **routed[name])
 
 
