@@ -80,6 +80,12 @@ def test_relative_paths_and_missing_folders(tmp_path, monkeypatch):
     assert len(ExperimentStore(store.path).runs()) == 1
     made = ExperimentStore("runs/a/store.sqlite")
     assert made.path == str(tmp_path / "elsewhere" / "runs" / "a" / "store.sqlite")
+    assert ExperimentStore(":memory:").path == ":memory:"  # sqlite's in-memory database
+    assert not (tmp_path / "elsewhere" / ":memory:").exists()
+
+    # a worker in another directory would open a store of its own: refused at fit time
+    with pytest.raises(ValueError, match="Invalid path='s.sqlite'.*absolute"):
+        StoreCheckpoint("s.sqlite").initialize()
 
 
 def test_resumed_grid_search_trains_nothing_and_matches(tmp_path, tiny_sine, tiny_lstm):
@@ -141,6 +147,8 @@ def test_tracker_queries(tmp_path):
     for query in (store.filter, store.top, store.statistics):
         with pytest.raises(LookupError, match="holds no search results yet"):
             query()
+    with pytest.raises(LookupError, match="holds no search results for run 7"):
+        store.filter(run=7)
     store.save_results(fake_results())
 
     results = store.results()

@@ -9,6 +9,7 @@ KeyboardInterrupt); otherwise the fitted net is stored when training ends normal
 """
 
 import hashlib
+import os
 import time
 
 import numpy as np
@@ -45,8 +46,8 @@ class StoreCheckpoint(Callback):
     ----------
     path : str
         The :class:`~skhyper.tracking.ExperimentStore` file (a path, so the callback clones and
-        pickles into joblib workers). A relative path is opened from each worker's working
-        directory; pass an absolute one such as ``store.path``.
+        pickles into joblib workers). It must be absolute, such as ``store.path``: workers may
+        run in another directory.
     run : int or None, default=None
         The store's run that newly trained fits are attributed to, and restored fits counted in.
 
@@ -64,6 +65,10 @@ class StoreCheckpoint(Callback):
         self.run = run
 
     def initialize(self):
+        if not os.path.isabs(self.path):
+            # a worker in another directory would quietly open a new store of its own there
+            raise ValueError(f"Invalid path={self.path!r}: StoreCheckpoint needs an absolute "
+                             "path, such as ExperimentStore(...).path.")
         self.key_ = None
         self.restored_ = False
         return self

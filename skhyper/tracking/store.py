@@ -103,8 +103,10 @@ class ExperimentStore:
     """
 
     def __init__(self, path):
-        self.path = os.path.abspath(path)
-        os.makedirs(os.path.dirname(self.path), exist_ok=True)
+        self.path = str(path)
+        if self.path not in ("", ":memory:"):  # sqlite's in-memory and temporary databases
+            self.path = os.path.abspath(self.path)
+            os.makedirs(os.path.dirname(self.path), exist_ok=True)
         self.run = None
         self._connection = None
         with self._connect() as db:
@@ -262,10 +264,18 @@ class ExperimentStore:
 
         Criteria are ``column=value`` (``hidden_size=32`` matches ``param_hidden_size``;
         ``status="ok"``) or ``column=callable`` (``mean_test_score=lambda s: s > -0.1``).
+
+        Raises
+        ------
+        LookupError
+            When the store holds no results (for ``run``).
+        KeyError
+            When a criterion names no column.
         """
         frame = self.results(run)
         if not len(frame.columns):
-            raise LookupError(f"The store {self.path} holds no search results yet.")
+            which = "yet" if run is None else f"for run {run}"
+            raise LookupError(f"The store {self.path} holds no search results {which}.")
         for name, wanted in {**(criteria or {}), **more}.items():
             column = name if name in frame.columns else f"param_{name}"
             if column not in frame.columns:
