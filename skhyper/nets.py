@@ -441,10 +441,11 @@ class NetMixin:
         if self.num_threads is not None:
             torch.set_num_threads(self.num_threads)
         self.num_threads_ = torch.get_num_threads()
-        claim = self._claim_gpu(reset)
-        if claim is not None:
-            self.gpu_claim_ = claim
+        claim = None
         try:
+            claim = self._claim_gpu(reset)
+            if claim is not None:
+                self.gpu_claim_ = claim
             if reset:
                 return self._train_from_scratch(X, y, classes, fit_params)
             self.__dict__.setdefault("batch_size_", self.batch_size)
