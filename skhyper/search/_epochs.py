@@ -8,8 +8,9 @@ Detected in this order:
    (``classes=`` for classifiers); ``loss_`` is read after each call where it exists.
 3. Estimators with ``warm_start`` and ``max_iter``: ``warm_start=True, max_iter=k`` then ``fit``.
 
-A :class:`~sklearn.pipeline.Pipeline` trains its last step so, after fitting the steps before it
-once, on the data of its first call (a CV fold's training part); later calls only transform.
+A :class:`~sklearn.pipeline.Pipeline` trains its last step this way; the steps before it are
+fitted once, on the data of its first call (a CV fold's training part), and only transform on
+later calls.
 
 An unfitted estimator is initialised by its first call, so epoch 0 is "not trained yet".
 """

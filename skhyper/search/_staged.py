@@ -38,8 +38,9 @@ class StagedHalvingSearchCV(BaseSearchCV):
     estimator : estimator object
         A skorch net (skhyper's nets included), an estimator with ``partial_fit`` (SGDClassifier,
         MLPClassifier, ...) or one with ``warm_start`` and ``max_iter``, or a Pipeline ending in
-        one (its other steps are fitted once per candidate and fold, when training starts). Its own epoch setting (``max_epochs`` /
-        ``max_iter``) is ignored: the search decides how long each fit trains.
+        one (its other steps are fitted once per candidate and fold, when training starts). Its
+        own epoch setting (``max_epochs`` / ``max_iter``) is ignored: the search decides how
+        long each fit trains.
     param_space : dict, or list of dict
         For ``grid``: lists (a list of such dicts is a union of grids, as in GridSearchCV).
         For ``random``, ``bayes`` and ``finetune``: lists, scipy.stats distributions
