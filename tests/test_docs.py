@@ -1,7 +1,8 @@
 """The README's and docs/' code runs as written: each page's Python blocks in order, the README's
 command transcript and the store queries after it. Printed decimals (scores, seconds) may
-differ by machine, so they are compared as "N"; counts must match. A block under ``<!-- not run by the test suite: reason -->`` is not
-run (a GPU, a cluster address, minutes of training)."""
+differ by machine, so they are compared as "N"; counts must match. A block under
+``<!-- not run by the test suite: reason -->`` is not run (a GPU, a cluster address, minutes
+of training)."""
 
 import doctest
 import re
