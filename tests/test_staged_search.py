@@ -241,6 +241,45 @@ def test_all_candidates_failing_raises_with_the_reasons(clf_data):
         search.fit(X, y)
 
 
+class FailsOnFirstFold(SGDClassifier):
+    """With alpha=0.5, fails to train on fold 0 of an unshuffled 3-fold split (its training
+    part lacks the first sample, marked by X[0, 0] == -1e3); trains on the other folds."""
+
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        if self.alpha == 0.5 and not (X[:, 0] == -1e3).any():
+            raise RuntimeError("first sample missing")
+        return super().partial_fit(X, y, classes=classes, sample_weight=sample_weight)
+
+
+@pytest.fixture
+def marked_data(clf_data):
+    X, y = clf_data
+    X = X.copy()
+    X[0, 0] = -1e3
+    return X, y
+
+
+def test_candidate_failing_on_some_folds_fails_whole(marked_data):
+    X, y = marked_data
+    search = StagedHalvingSearchCV(FailsOnFirstFold(loss="log_loss"), [{"alpha": 0.5}],
+                                   sampler="list", max_epochs=2, cv=3, top_k=0)
+    with pytest.raises(ValueError, match="All 1 candidates failed.*first sample missing"):
+        search.fit(X, y)
+
+
+def test_folds_after_a_failing_fold_still_train(marked_data):
+    X, y = marked_data
+    search = StagedHalvingSearchCV(
+        FailsOnFirstFold(loss="log_loss", random_state=0), [{"alpha": 0.5}, {"alpha": 1e-3}],
+        sampler="list", min_epochs=2, max_epochs=2, cv=3, top_k=0, random_state=0, n_jobs=1,
+    ).fit(X, y)
+    assert list(search.cv_results_["status"]) == ["failed", "ok"]
+    assert search.best_index_ == 1
+    history = pd.DataFrame(search.history_)
+    trained = history[history.candidate == 0].groupby("fold").epoch.apply(list).to_dict()
+    assert trained == {1: [1, 2], 2: [1, 2]}  # fold 0 failed, the others trained their epochs
+
+
 # --- multi-metric ---------------------------------------------------------------------------
 
 

@@ -109,20 +109,22 @@ class StagedRun:
                 model = cand.models[fold]
                 if model is None:
                     model = clone(self.base_estimator).set_params(**cand.params)
-                tasks.append((cand, fold, key, target, model, train, test))
+                # counted now: a failing fold moves cand.epochs before a lazy Parallel (n_jobs=1)
+                # builds the next fold's call
+                tasks.append((cand, fold, key, target, target - cand.epochs, model, train, test))
         self._log(f"{stage} rung {rung}: {len(targets)} candidate(s), {len(tasks)} unit(s) "
                   f"to train")
         start, work = time.perf_counter(), 0.0
         parallel = Parallel(n_jobs=search.n_jobs, return_as="generator")
         results = parallel(
             delayed(run_unit)(
-                model, self.X, self.y, train, test, target - cand.epochs, self.scorer,
+                model, self.X, self.y, train, test, n_epochs, self.scorer,
                 seed=unit_seed(search.random_state, cand.index, fold, rung),
                 classes=self.classes, fit_params=self.fit_params,
                 error_score=search.error_score)
-            for cand, fold, key, target, model, train, test in tasks
+            for cand, fold, key, target, n_epochs, model, train, test in tasks
         )
-        for (cand, fold, key, target, _, _, _), (model, result) in zip(tasks, results):
+        for (cand, fold, key, target, *_), (model, result) in zip(tasks, results):
             work += result["fit_time"] + result["score_time"]
             history = [
                 {"epoch": cand.fold_epochs[fold] + i + 1, **losses}

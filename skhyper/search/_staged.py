@@ -203,8 +203,10 @@ class StagedHalvingSearchCV(BaseSearchCV):
     # --- metrics and selection ------------------------------------------------------------
 
     def _metrics(self, rows):
-        """Metric names, from the first successful evaluation."""
+        """Metric names, from the first successful evaluation (None when every row failed)."""
         for row in rows:
+            if row["status"] == "failed":
+                continue  # a candidate failing on some folds keeps the others' scores
             for scores in row["scores"]:
                 if scores:
                     return list(scores)
