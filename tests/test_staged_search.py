@@ -336,6 +336,20 @@ def test_chained_random_bayes_finetune_sampler(clf_data):
     assert (search.cv_results_["rung"] >= 0).all()
 
 
+def test_fit_leaves_the_param_space_unchanged(clf_data):
+    from skopt.space import Real
+
+    X, y = clf_data
+    alpha = Real(1e-5, 1e-1, prior="log-uniform")
+    search = StagedHalvingSearchCV(
+        sgd(), {"alpha": alpha, "penalty": ["l2"]}, sampler=[("random", 3), ("finetune", 2)],
+        max_epochs=1, cv=2, top_k=0, random_state=0,
+    )
+    first = search.fit(X, y).cv_results_["params"]
+    assert alpha.transform_ == "identity"  # skopt sets "normalize" on the dimensions it uses
+    assert search.fit(X, y).cv_results_["params"] == first  # bit for bit
+
+
 def test_hyperband_brackets_enter_at_later_rungs(clf_data):
     X, y = clf_data
     search = StagedHalvingSearchCV(
@@ -588,12 +602,26 @@ def test_clone_and_pickle(clf_data):
     (dict(store=object()), "load_fit"),
     (dict(error_score="ignore"), "error_score='ignore'"),
     (dict(sampler="random", param_space={"alpha": 0.1}), r"alpha=\[0.1\]"),
+    (dict(sampler=("random", 3)), r"step 3 is not a sampler name.*sampler=\[\('random', 8\)\]"),
+    (dict(sampler="bayes", param_space={"alpha": [0.1]}), "every entry is fixed"),
+    (dict(min_epochs=5, max_epochs=3), "max_epochs=3: must be >= min_epochs=5"),
+    (dict(max_epochs=3, extended_epochs=2), "extended_epochs=2: must be >= max_epochs=3"),
+    (dict(cv=iter([])), "gave no train/test splits"),
+    (dict(scoring=["accuracy", "neg_log_loss"], refit=False), "refit set to a metric name"),
+    (dict(scoring=["accuracy", "neg_log_loss"], refit="auc"), "refit must be set to a scorer"),
 ])
 def test_bad_settings_name_the_value(clf_data, params, message):
     X, y = clf_data
     space = params.pop("param_space", {"alpha": [1e-3, 1e-2]})
     with pytest.raises(ValueError, match=message):
-        StagedHalvingSearchCV(sgd(), space, **params).fit(X, y)
+        StagedHalvingSearchCV(NeverTrained(), space, **params).fit(X, y)
+
+
+class NeverTrained(SGDClassifier):
+    """Bad settings are refused before any training."""
+
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        raise AssertionError("trained before the settings were checked")
 
 
 def test_estimator_that_cannot_continue_training_is_refused():

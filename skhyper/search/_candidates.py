@@ -154,6 +154,13 @@ def parse_steps(sampler, n_candidates):
                 f"Invalid n_candidates={n_candidates!r} with a chained sampler: give each "
                 "step's count in the chain, e.g. sampler=[('random', 8), ('bayes', 8)]."
             )
+        for step in sampler:
+            if not isinstance(step, (str, list, tuple)):
+                raise ValueError(
+                    f"Invalid sampler={sampler!r}: step {step!r} is not a sampler name or a "
+                    "(name, n_candidates) pair. For one step write sampler='random', "
+                    "n_candidates=8 or sampler=[('random', 8)]."
+                )
         raw = [(step,) if isinstance(step, str) else tuple(step) for step in sampler]
     else:
         raise ValueError(

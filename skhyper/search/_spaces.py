@@ -5,6 +5,7 @@ scipy.stats frozen distributions (``uniform``, ``loguniform``, ``randint``) or s
 (``Real``, ``Integer``, ``Categorical``). A single-element list fixes a parameter.
 """
 
+import copy
 import numbers
 
 import numpy as np
@@ -28,7 +29,9 @@ def to_skopt_dimension(name, value):
     from skopt.space import Categorical, Integer, Real
 
     if _is_skopt_dimension(value):
-        return value
+        # A copy: skopt's Space sets transformers on its dimensions, and fit must not change
+        # the user's param_space (later random draws from it would differ).
+        return copy.deepcopy(value)
     if isinstance(value, (list, tuple)):
         return Categorical(list(value), name=name)
     if _is_distribution(value):
@@ -68,6 +71,12 @@ def to_skopt_space(param_space):
     from skopt.space import Space
 
     fixed, searched = split_fixed(param_space)
+    if not searched:
+        raise ValueError(
+            f"Invalid param_space={param_space!r} for a sequential sampler (bayes, finetune): "
+            "every entry is fixed (a one-element list); give at least one entry several "
+            "values, a distribution or a skopt dimension."
+        )
     names = sorted(searched)
     space = Space([to_skopt_dimension(name, searched[name]) for name in names])
     return fixed, names, space

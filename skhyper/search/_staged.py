@@ -159,7 +159,8 @@ class StagedHalvingSearchCV(BaseSearchCV):
 
     def _check_settings(self):
         check_number("min_epochs", self.min_epochs, low=1, integer=True)
-        check_number("max_epochs", self.max_epochs, low=self.min_epochs, integer=True)
+        check_number("max_epochs", self.max_epochs, low=1, integer=True)
+        _check_at_least("max_epochs", self.max_epochs, "min_epochs", self.min_epochs)
         check_number("factor", self.factor, low=1, low_open=True)
         steps = parse_steps(self.sampler, self.n_candidates)
         schedule = rung_epochs(self.min_epochs, self.max_epochs, self.factor)
@@ -172,13 +173,19 @@ class StagedHalvingSearchCV(BaseSearchCV):
                 "not have. Use brackets=1, or a grid / random / list sampler."
             )
         check_number("top_k", self.top_k, low=0, integer=True)
-        check_number("extended_epochs", self.extended_epochs, low=self.max_epochs,
-                     integer=True, allow_none=True)
+        check_number("extended_epochs", self.extended_epochs, low=1, integer=True,
+                     allow_none=True)
+        if self.extended_epochs is not None:
+            _check_at_least("extended_epochs", self.extended_epochs, "max_epochs",
+                            self.max_epochs)
         check_number("extended_eval_every", self.extended_eval_every, low=1, integer=True,
                      allow_none=True)
         check_number("extended_patience", self.extended_patience, low=1, integer=True,
                      allow_none=True)
         check_number("random_state", self.random_state, low=0, integer=True, allow_none=True)
+        if isinstance(self.scoring, (list, tuple, set, dict)):
+            # multi-metric: refit must say which metric promotes candidates, before any training
+            self._selection_metric(list(self.scoring))
         if not (self.error_score == "raise" or isinstance(self.error_score, numbers.Real)):
             raise ValueError(
                 f"Invalid error_score={self.error_score!r}: expected 'raise' or a number."
@@ -331,6 +338,9 @@ class StagedHalvingSearchCV(BaseSearchCV):
         check_trainable(base_estimator, fit_params)
         cv = check_cv(self.cv, y, classifier=is_classifier(base_estimator))
         splits = list(cv.split(X, y, groups))
+        if not splits:
+            raise ValueError(f"Invalid cv={self.cv!r}: it gave no train/test splits (an "
+                             "iterator that was already used up?).")
         self.n_splits_ = len(splits)
         classes = np.unique(y) if is_classifier(base_estimator) and y is not None else None
         self.rung_epochs_ = schedule
@@ -400,3 +410,8 @@ class StagedHalvingSearchCV(BaseSearchCV):
         self.best_estimator_ = estimator
         if hasattr(estimator, "feature_names_in_"):
             self.feature_names_in_ = estimator.feature_names_in_
+
+
+def _check_at_least(name, value, other_name, other):
+    if value < other:
+        raise ValueError(f"Invalid {name}={value!r}: must be >= {other_name}={other!r}.")
