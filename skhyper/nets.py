@@ -45,6 +45,28 @@ SCHEDULERS = {
 DEVICES = ("cpu", "cuda", "auto")
 
 
+def fit_label_encoder(labels, classes=None):
+    """A LabelEncoder of ``classes`` when given (every label partial_fit will see, declared on
+    its first call as in scikit-learn), else of the ``labels`` at hand."""
+    if classes is None:
+        return LabelEncoder().fit(labels)
+    encoder = LabelEncoder().fit(np.asarray(classes))
+    encode_labels(encoder, labels)
+    return encoder
+
+
+def encode_labels(encoder, labels):
+    """``labels`` as class indices; a label the encoder does not know raises ValueError."""
+    unseen = np.setdiff1d(labels, encoder.classes_)
+    if len(unseen):
+        raise ValueError(
+            f"y has class label(s) {unseen.tolist()} that are not among the net's classes "
+            f"{encoder.classes_.tolist()}; declare every label with partial_fit(X, y, "
+            "classes=...) on the first call."
+        )
+    return encoder.transform(labels)
+
+
 def resolve_device(device):
     """Map ``"auto"`` to ``"cuda"`` when CUDA is available, else ``"cpu"``; pass others through."""
     if device == "auto":
@@ -288,19 +310,20 @@ class NetMixin:
             )
         return X
 
-    def _prepare_data(self, X, y, reset):
-        """Validate and convert X and y; on ``reset`` record the sizes the module needs."""
+    def _prepare_data(self, X, y, reset, classes=None):
+        """Validate and convert X and y; on ``reset`` record the sizes the module needs (and
+        the label set: ``classes`` when given, as partial_fit's first call declares it)."""
         if reset:
             self.__dict__.pop("n_features_in_", None)
         X = self._check_X(X)
         if y is not None:
             check_consistent_length(X, y)
-            y = self._prepare_y(y, reset)
+            y = self._prepare_y(y, reset, classes)
         if reset:
             self.n_features_in_ = X.shape[-1]
         return X, y
 
-    def _prepare_y(self, y, reset):
+    def _prepare_y(self, y, reset, classes=None):
         return y
 
     # --- skorch extension points ------------------------------------------------------------
@@ -430,7 +453,7 @@ class NetMixin:
         """Continue training the fitted net; ``epochs=k`` trains ``k`` epochs (default
         ``max_epochs``). An unfitted net is initialized first."""
         reset = not self.initialized_
-        X, y = self._prepare_data(X, y, reset=reset)
+        X, y = self._prepare_data(X, y, reset=reset, classes=classes)
         return self._train(X, y, reset, classes, fit_params)
 
     def _train(self, X, y, reset, classes, fit_params):
@@ -518,7 +541,7 @@ class NetRegressor(NetMixin, NeuralNetRegressor):
     def __init__(self, module, *, criterion=torch.nn.MSELoss, **kwargs):
         super().__init__(module, criterion=criterion, **kwargs)
 
-    def _prepare_y(self, y, reset):
+    def _prepare_y(self, y, reset, classes=None):
         y = np.require(y, dtype=np.float32, requirements="W")  # see _check_X
         if y.ndim not in (1, 2):
             raise ValueError(f"y must be 1-D or 2-D; got shape {y.shape}.")
@@ -541,14 +564,14 @@ class NetClassifier(NetMixin, NeuralNetClassifier):
     def __init__(self, module, *, criterion=torch.nn.CrossEntropyLoss, **kwargs):
         super().__init__(module, criterion=criterion, **kwargs)
 
-    def _prepare_y(self, y, reset):
+    def _prepare_y(self, y, reset, classes=None):
         y = np.asarray(y)
         if y.ndim != 1:
             raise ValueError(f"y must be 1-D class labels; got shape {y.shape}.")
         if reset:
-            self.label_encoder_ = LabelEncoder().fit(y)
+            self.label_encoder_ = fit_label_encoder(y, classes)
             self.n_outputs_ = len(self.label_encoder_.classes_)
-        return self.label_encoder_.transform(y).astype(np.int64)
+        return encode_labels(self.label_encoder_, y).astype(np.int64)
 
     def _stratified_split(self):
         return True

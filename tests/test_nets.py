@@ -176,6 +176,21 @@ def test_classifier_with_string_labels():
     assert clf.score(X, labels) > 0.5
 
 
+def test_partial_fit_declares_every_class_on_its_first_call():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 3)).astype(np.float32)
+    y = np.array(["a", "b", "c"])[np.arange(60) % 3]
+    clf = MLPClassifier(max_epochs=1, validation_fraction=None, random_state=0)
+    clf.partial_fit(X[y != "c"], y[y != "c"], classes=["a", "b", "c"])
+    assert list(clf.classes_) == ["a", "b", "c"]
+    assert clf.predict_proba(X).shape == (60, 3)
+    clf.partial_fit(X, y)  # "c" was declared, so it trains on it
+    with pytest.raises(ValueError, match=r"label\(s\) \['d'\].*classes \['a', 'b', 'c'\]"):
+        clf.partial_fit(X[:2], np.array(["a", "d"]))
+    with pytest.raises(ValueError, match=r"label\(s\) \['c'\].*classes \['a', 'b'\]"):
+        clone(clf).partial_fit(X, y, classes=["a", "b"])
+
+
 def test_non_finite_loss_raises_with_epoch():
     X = np.ones((20, 2), dtype=np.float32)
     net = MLPRegressor(module=NaNModule, max_epochs=3)

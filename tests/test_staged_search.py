@@ -12,6 +12,7 @@ from skorch.callbacks import Callback
 from sklearn.base import BaseEstimator, clone
 from sklearn.datasets import make_classification
 from sklearn.linear_model import LogisticRegression, SGDClassifier
+from sklearn.metrics import log_loss, make_scorer
 from sklearn.model_selection import KFold
 from sklearn.neighbors import KNeighborsRegressor
 from sklearn.neural_network import MLPClassifier
@@ -397,6 +398,30 @@ def test_plain_skorch_net_continues_training(clf_data):
     assert EPOCHS[:cv_epochs].count(4) == 2 and max(EPOCHS) == 4  # the winner's two folds
     assert len(search.best_estimator_.history) == 4  # the refit trains the CV epochs
     assert search.score(X.astype(np.float32), y) > 0.5
+
+
+def test_net_classifiers_of_every_fold_know_every_class(clf_data):
+    torch = pytest.importorskip("torch")
+    from skhyper.nets import NetClassifier
+
+    class Linear(NetClassifier):
+        def __init__(self, *, module=torch.nn.Linear, **kwargs):
+            super().__init__(module, **kwargs)
+
+        def module_size_params(self):
+            return {"in_features": self.n_features_in_, "out_features": self.n_outputs_}
+
+    X, y = clf_data
+    y = np.where(np.arange(len(y)) < 20, 2, y)  # class 2 only in fold 0's test part
+    scoring = make_scorer(log_loss, response_method="predict_proba", labels=[0, 1, 2],
+                          greater_is_better=False)
+    search = StagedHalvingSearchCV(
+        Linear(validation_fraction=None, random_state=0), {"lr": [1e-2, 1e-1]},
+        scoring=scoring, max_epochs=2, cv=KFold(3), top_k=0, random_state=0,
+    ).fit(X.astype(np.float32), y)
+    # fold 0's net never saw class 2 in training, yet gives it a probability column
+    assert list(search.cv_results_["status"]) == ["ok", "ok"]
+    assert np.isfinite(search.cv_results_["split0_test_score"]).all()
 
 
 SCALER_FITS = []

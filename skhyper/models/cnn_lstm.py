@@ -22,10 +22,9 @@ from skorch import NeuralNet
 from skorch.utils import to_numpy, to_tensor
 from sklearn.base import ClassifierMixin
 from sklearn.metrics import accuracy_score, mean_squared_error, r2_score
-from sklearn.preprocessing import LabelEncoder
 
 from ..validation import check_choice, check_number
-from ..nets import NetMixin
+from ..nets import NetMixin, encode_labels, fit_label_encoder
 from ..registry import ModelFamily
 
 ACTIVATIONS = {"relu": torch.nn.ReLU, "gelu": torch.nn.GELU, "swish": torch.nn.SiLU}
@@ -369,19 +368,13 @@ class CNNLSTMMultiTask(NetMixin, ClassifierMixin, NeuralNet):
         if self.fusion == "attention":
             _check_heads("fusion_heads", self.fusion_heads, self.fusion_dim, "fusion_dim")
 
-    def _prepare_y(self, y, reset):
+    def _prepare_y(self, y, reset, classes=None):
         labels, values = split_targets(y)
         if not np.isfinite(values).all():
             raise ValueError("The regression target (column 1 of y) contains NaN or infinity.")
         if reset:
-            self.label_encoder_ = LabelEncoder().fit(labels)
-        unseen = np.setdiff1d(labels, self.classes_)
-        if len(unseen):
-            raise ValueError(
-                f"y has class label(s) {unseen.tolist()} not seen at fit; known classes: "
-                f"{self.classes_.tolist()}."
-            )
-        encoded = self.label_encoder_.transform(labels)
+            self.label_encoder_ = fit_label_encoder(labels, classes)
+        encoded = encode_labels(self.label_encoder_, labels)
         return np.column_stack([encoded, values]).astype(np.float32)
 
     # --- skorch extension points ------------------------------------------------------------

@@ -2,8 +2,8 @@
 
 Detected in this order:
 
-1. skorch nets (skhyper's included): ``partial_fit(X, y, epochs=k)``; the per-epoch
-   ``train_loss`` / ``valid_loss`` come from ``net.history``.
+1. skorch nets (skhyper's included): ``partial_fit(X, y, epochs=k)`` (``classes=`` for
+   classifiers); the per-epoch ``train_loss`` / ``valid_loss`` come from ``net.history``.
 2. Estimators with ``partial_fit`` (SGDClassifier, MLPClassifier, ...): one call per epoch
    (``classes=`` for classifiers); ``loss_`` is read after each call where it exists.
 3. Estimators with ``warm_start`` and ``max_iter``: ``warm_start=True, max_iter=k`` then ``fit``.
@@ -140,7 +140,10 @@ def train_epochs(estimator, X, y, n_epochs, classes=None, **fit_params):
         return _train_pipeline(estimator, X, y, n_epochs, classes, fit_params)
     if is_skorch_net(estimator):
         before = len(estimator.history) if getattr(estimator, "initialized_", False) else 0
-        estimator.partial_fit(X, y, epochs=n_epochs, **fit_params)
+        kwargs = dict(fit_params)
+        if is_classifier(estimator) and classes is not None:
+            kwargs["classes"] = classes  # every fold's net gets the same classes_
+        estimator.partial_fit(X, y, epochs=n_epochs, **kwargs)
         return [{"train_loss": _float(row.get("train_loss")),
                  "valid_loss": _float(row.get("valid_loss"))}
                 for row in estimator.history[before:]]

@@ -342,7 +342,9 @@ class StagedHalvingSearchCV(BaseSearchCV):
             raise ValueError(f"Invalid cv={self.cv!r}: it gave no train/test splits (an "
                              "iterator that was already used up?).")
         self.n_splits_ = len(splits)
-        classes = np.unique(y) if is_classifier(base_estimator) and y is not None else None
+        # a label set for 1-D class labels (multi-task targets such as cnn-lstm's have none)
+        classes = np.unique(y) if is_classifier(base_estimator) and y is not None \
+            and np.ndim(y) == 1 else None
         self.rung_epochs_ = schedule
 
         fingerprint = self._fingerprint(base_estimator, X, y, splits, fit_params, schedule)
