@@ -25,7 +25,8 @@ from sklearn.preprocessing import LabelEncoder
 from sklearn.utils.validation import check_consistent_length
 
 from .validation import check_choice, check_number
-from .parallel import TORCH_RNG_LOCK, claim_gpu, gpus_by_free_memory, release_memory
+from .parallel import (TORCH_RNG_LOCK, claim_gpu, gpus_by_free_memory, release_memory,
+                       thread_seed)
 
 OPTIMIZERS = {
     "adam": torch.optim.Adam,
@@ -151,7 +152,10 @@ class NetMixin:
         stopping and the plateau scheduler). None trains on all data and monitors the training
         loss. A skorch ``train_split`` argument, when given, takes precedence.
     random_state : int or None, default=None
-        Seeds torch and the validation split: the same seed gives the same result on CPU.
+        Seeds torch and the validation split: the same seed gives the same result on CPU. With
+        None, the net seeds itself from torch's global RNG when it initializes (inside
+        :func:`skhyper.parallel.torch_seed`, from that seed). The validation split is drawn
+        once per initialization, so continued training (``partial_fit``) keeps it.
     device : {"cpu", "cuda", "auto"} or "cuda:N", default="cpu"
         "auto" uses CUDA when it is available; on a machine with several GPUs each fit claims
         the one with the most free memory (see ``trials_per_gpu``). ``device_`` records the
@@ -336,14 +340,21 @@ class NetMixin:
         self._check_training_params()
         self.device_ = self._select_device()
         with TORCH_RNG_LOCK:
-            if self.random_state is not None:
-                torch.manual_seed(self.random_state)
+            # Without random_state, the seed of the unit of work this thread runs, if any
+            # (skhyper.parallel.torch_seed): set again here so no other thread's seeding can
+            # come between it and the draw of the weights.
+            seed = self.random_state if self.random_state is not None else thread_seed()
+            if seed is not None:
+                torch.manual_seed(seed)
             super().initialize()
             # Shuffling draws from the net's own generator, so fits running in threads of one
             # process do not consume each other's random numbers.
-            seed = self.random_state if self.random_state is not None else \
-                int(torch.randint(2 ** 62, ()).item())
+            if seed is None:
+                seed = int(torch.randint(2 ** 62, ()).item())
         self.train_generator_ = torch.Generator().manual_seed(seed)
+        # The validation split is drawn once, from the same seed (not numpy's global RNG):
+        # the same result for the same seed, and continued training keeps its held-out part.
+        self.valid_split_seed_ = seed % 2 ** 32
         return self
 
     def _select_device(self):
@@ -396,7 +407,7 @@ class NetMixin:
             return super().get_split_datasets(X, y, **fit_params)
         dataset = self.get_dataset(X, y)
         split = ValidSplit(self.validation_fraction, stratified=self._stratified_split(),
-                           random_state=self.random_state)
+                           random_state=self.valid_split_seed_)
         return split(dataset, y, **fit_params)
 
     def _stratified_split(self):

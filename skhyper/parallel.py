@@ -26,6 +26,7 @@ concurrent fits per GPU, counted across processes with file locks.
 import contextlib
 import gc
 import os
+import sys
 import tempfile
 import threading
 
@@ -40,6 +41,36 @@ BACKENDS = ("sequential", "loky", "threading", "dask")
 #: RNG: code that seeds it for a unit of work (``torch.manual_seed``) takes this lock too, so the
 #: seeding cannot land between another fit's seeding and its weight initialization.
 TORCH_RNG_LOCK = threading.RLock()
+
+_THREAD_SEED = threading.local()
+
+
+@contextlib.contextmanager
+def torch_seed(seed):
+    """Seed torch for the fits run in this block by the calling thread.
+
+    Torch's global RNG is seeded on entry (under :data:`TORCH_RNG_LOCK`), and a skhyper net
+    without ``random_state`` that initializes inside the block seeds it again with ``seed``
+    while it holds the lock to draw its weights, so a thread seeding its own unit of work in
+    between cannot change them. ``seed=None`` leaves torch as it is, and torch is never
+    imported here (a search of scikit-learn estimators does not need it).
+    """
+    torch = sys.modules.get("torch")
+    if seed is not None and torch is not None:
+        with TORCH_RNG_LOCK:
+            torch.manual_seed(seed)
+    previous = getattr(_THREAD_SEED, "value", None)
+    _THREAD_SEED.value = seed
+    try:
+        yield
+    finally:
+        _THREAD_SEED.value = previous
+
+
+def thread_seed():
+    """The seed of the innermost :func:`torch_seed` block of this thread, or None."""
+    return getattr(_THREAD_SEED, "value", None)
+
 
 # Variables that size the OpenMP / BLAS pools torch and numpy start with in a new process.
 THREAD_ENV_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")

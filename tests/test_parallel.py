@@ -12,7 +12,7 @@ from skopt import BayesSearchCV
 from skopt.space import Integer, Real
 
 from skhyper import StagedHalvingSearchCV
-from skhyper.parallel import parallel_backend, thread_share
+from skhyper.parallel import parallel_backend, thread_share, torch_seed
 
 BACKENDS = ("loky", "threading", "dask")
 
@@ -85,6 +85,20 @@ def test_search_matches_the_sequential_run(backend, kind, tiny_lstm, tiny_sine, 
     np.testing.assert_array_equal(_scores(search), expected)
     # A degenerate reference (every candidate alike) would make the equality vacuous.
     assert np.isfinite(expected).all() and len(np.unique(expected)) == expected.size
+
+
+def test_a_units_seed_reaches_its_net_whatever_other_threads_seed(tiny_lstm, tiny_sine):
+    X, y = tiny_sine.X[:64], tiny_sine.y[:64]
+
+    def predictions(other_thread_seeds):
+        net = tiny_lstm(random_state=None, max_epochs=1)
+        with torch_seed(5):
+            if other_thread_seeds:
+                torch.manual_seed(123)  # as a thread starting its own unit in between would
+            net.fit(X, y)
+        return net.predict(X)
+
+    np.testing.assert_array_equal(predictions(True), predictions(False))
 
 
 def test_num_threads_parameter_is_applied_inside_loky_workers(tiny_lstm, tiny_sine):

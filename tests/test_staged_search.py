@@ -561,6 +561,20 @@ def test_parallel_and_resumed_runs_match_a_sequential_one(tiny_sine, counted_lst
     assert isinstance(key, str) and record["status"] == "ok"
 
 
+def test_random_state_alone_reproduces_a_search_of_unseeded_nets(tiny_sine, tiny_lstm):
+    # Nets without random_state, holding out their default validation fraction: the search's
+    # random_state must fix their weights and validation splits too (numpy's global RNG,
+    # disturbed here between the runs, must play no part).
+    search = StagedHalvingSearchCV(
+        tiny_lstm(random_state=None, validation_fraction=0.2), {"lr": [1e-3, 1e-2, 3e-2]},
+        min_epochs=1, max_epochs=2, factor=2, cv=KFold(2), random_state=0,
+    )
+    first = search.fit(tiny_sine.X, tiny_sine.y).cv_results_
+    np.random.seed(1)
+    second = clone(search).fit(tiny_sine.X, tiny_sine.y).cv_results_
+    assert_same_results(first, second)
+
+
 def test_verbose_prints_each_rung_and_its_times(clf_data, capsys):
     X, y = clf_data
     StagedHalvingSearchCV(sgd(), {"alpha": [1e-4, 1e-3, 1e-2, 1e-1]}, min_epochs=1,

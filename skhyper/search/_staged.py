@@ -13,12 +13,13 @@ from sklearn.model_selection._search import BaseSearchCV
 from sklearn.utils import indexable
 from sklearn.utils.validation import _check_method_params
 
+from ..parallel import torch_seed
 from ..validation import check_number
 from ._candidates import parse_steps
 from ._epochs import check_trainable, is_skorch_net, train_epochs, trained_step
 from ._run import EXTENDED, StagedRun
 from ._schedule import rung_epochs
-from ._units import refit_key, refit_seed, seed_torch
+from ._units import refit_key, refit_seed
 
 _STAGE_LEVEL = {EXTENDED: 1}
 
@@ -400,8 +401,8 @@ class StagedHalvingSearchCV(BaseSearchCV):
                 # get_params() of the refit net then tells how long it was trained
                 net.set_params(max_epochs=epochs)
             start = time.perf_counter()
-            seed_torch(refit_seed(self.random_state))
-            losses = train_epochs(estimator, X, y, epochs, classes, **fit_params)
+            with torch_seed(refit_seed(self.random_state)):
+                losses = train_epochs(estimator, X, y, epochs, classes, **fit_params)
             self.refit_time_ = time.perf_counter() - start
             if self.store is not None:
                 self.store.save_fit(key, estimator, dict(

@@ -1,12 +1,11 @@
 """One unit of work: train candidate c on fold k up to rung r, then score it on the test fold.
 
-A unit is deterministic from its inputs wherever it runs: torch's global RNG is seeded from
-``(random_state, c, k, r)`` at its start, and the estimator it continues is the one the
-previous rung returned (or that a store saved).
+A unit is deterministic from its inputs wherever it runs: torch is seeded from
+``(random_state, c, k, r)`` for its training (:func:`skhyper.parallel.torch_seed`), and the
+estimator it continues is the one the previous rung returned (or that a store saved).
 """
 
 import numbers
-import sys
 import time
 
 import joblib
@@ -14,6 +13,7 @@ import numpy as np
 from sklearn.utils.metaestimators import _safe_split
 from sklearn.utils.validation import _check_method_params
 
+from ..parallel import torch_seed
 from ._epochs import train_epochs
 
 
@@ -30,19 +30,6 @@ def refit_seed(random_state):
     if random_state is None:
         return None
     return int(np.random.SeedSequence([int(random_state)], spawn_key=(1,)).generate_state(1)[0])
-
-
-def seed_torch(seed):
-    """Seed torch's global RNG when torch is in use; never import it."""
-    torch = sys.modules.get("torch")
-    if torch is None:
-        return
-    if seed is not None:
-        from ..parallel import TORCH_RNG_LOCK
-
-        # Threads share torch's global RNG: seed it while no other net draws its weights.
-        with TORCH_RNG_LOCK:
-            torch.manual_seed(seed)
 
 
 def _params_hash(params):
@@ -84,15 +71,15 @@ def run_unit(estimator, X, y, train, test, n_epochs, scorer, *, seed=None, class
         ``losses`` (per-epoch dicts), ``scores`` ({metric: float}, empty when failed),
         ``fit_time``, ``score_time``, ``status`` ("ok" or "failed") and ``error`` (message).
     """
-    seed_torch(seed)
     fit_params = _check_method_params(X, params=fit_params or {}, indices=train)
     X_train, y_train = _safe_split(estimator, X, y, train)
     X_test, y_test = _safe_split(estimator, X, y, test, train)
     result = dict(losses=[], scores={}, fit_time=0.0, score_time=0.0, status="ok", error="")
     start = time.perf_counter()
     try:
-        result["losses"] = train_epochs(estimator, X_train, y_train, n_epochs, classes,
-                                        **fit_params)
+        with torch_seed(seed):
+            result["losses"] = train_epochs(estimator, X_train, y_train, n_epochs, classes,
+                                            **fit_params)
         result["fit_time"] = time.perf_counter() - start
         start = time.perf_counter()
         raw = scorer(estimator, X_test) if y is None else scorer(estimator, X_test, y_test)
