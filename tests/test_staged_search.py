@@ -375,6 +375,22 @@ def test_warm_start_estimator_without_partial_fit(clf_data):
     assert search.best_estimator_.warm_start
 
 
+def test_warm_start_estimator_whose_max_iter_counts_the_total(clf_data):
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    X, y = clf_data
+    store = MemoryStore()
+    search = StagedHalvingSearchCV(
+        HistGradientBoostingClassifier(early_stopping=False), {"learning_rate": [0.05, 0.3]},
+        min_epochs=2, max_epochs=6, factor=3, cv=2, top_k=0, store=store, random_state=0,
+    ).fit(X, y)
+    # rungs at 2 and 6 boosting iterations: every stored fold model has its rung's count
+    for key in store.fits:
+        model, record = store.load_fit(key)
+        assert model.n_iter_ == record["epochs"] == record["history"][-1]["epoch"]
+    assert search.best_estimator_.n_iter_ == 6
+
+
 def test_plain_skorch_net_continues_training(clf_data):
     torch = pytest.importorskip("torch")
     from skorch import NeuralNetClassifier

@@ -6,7 +6,9 @@ Detected in this order:
    classifiers); the per-epoch ``train_loss`` / ``valid_loss`` come from ``net.history``.
 2. Estimators with ``partial_fit`` (SGDClassifier, MLPClassifier, ...): one call per epoch
    (``classes=`` for classifiers); ``loss_`` is read after each call where it exists.
-3. Estimators with ``warm_start`` and ``max_iter``: ``warm_start=True, max_iter=k`` then ``fit``.
+3. Estimators with ``warm_start`` and ``max_iter``: ``warm_start=True, max_iter=k`` then ``fit``
+   (``max_iter`` = iterations so far + k where it counts the total, as in
+   HistGradientBoostingClassifier).
 
 A :class:`~sklearn.pipeline.Pipeline` trains its last step this way; the steps before it are
 fitted once, on the data of its first call (a CV fold's training part), and only transform on
@@ -88,6 +90,14 @@ def _is_trained(estimator):
     return True
 
 
+def _max_iter_is_total(estimator):
+    """Whether a warm-started ``fit`` trains up to ``max_iter`` iterations in all (scikit-learn's
+    histogram gradient boosting) rather than ``max_iter`` more (MLP, SGD, LogisticRegression)."""
+    from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+
+    return isinstance(estimator, (HistGradientBoostingClassifier, HistGradientBoostingRegressor))
+
+
 def _route(pipeline, fit_params):
     """``{step name: {param: value}}`` from Pipeline-style ``<step>__<param>`` fit params."""
     routed = {name: {} for name, _ in pipeline.steps}
@@ -157,7 +167,10 @@ def train_epochs(estimator, X, y, n_epochs, classes=None, **fit_params):
             losses.append({"train_loss": _float(getattr(estimator, "loss_", NAN)),
                            "valid_loss": NAN})
         return losses
-    estimator.set_params(warm_start=True, max_iter=n_epochs)
+    max_iter = n_epochs
+    if _max_iter_is_total(estimator):
+        max_iter += getattr(estimator, "n_iter_", 0) if _is_trained(estimator) else 0
+    estimator.set_params(warm_start=True, max_iter=max_iter)
     with warnings.catch_warnings():
         # max_iter is the epoch budget here, not a convergence criterion
         warnings.simplefilter("ignore", ConvergenceWarning)
