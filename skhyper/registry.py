@@ -14,6 +14,9 @@ from importlib.metadata import entry_points
 
 MODEL_GROUP = "skhyper.models"
 DATASET_GROUP = "skhyper.datasets"
+#: The distribution whose families are built in; a plugin registering one of their names is
+#: ignored.
+BUILT_IN = "skhyper"
 
 SEARCH_KINDS = ("grid", "random", "bayes")
 TASKS = ("regression", "classification", "multitask", "unsupervised")
@@ -122,6 +125,10 @@ def _check_task(name, task):
         raise ValueError(f"Family {name!r}: unknown task {task!r}; allowed: {', '.join(TASKS)}.")
 
 
+def _is_built_in(ep):
+    return _distribution_of(ep)[0] == BUILT_IN
+
+
 def _distribution_of(ep):
     dist = getattr(ep, "dist", None)
     if dist is None:
@@ -140,13 +147,21 @@ def _discover(group):
     # The same distribution can be visible twice on sys.path (an editable install plus a
     # build tree); only distinct distributions registering one name are a conflict.
     seen = set()
-    for ep in entry_points(group=group):
+    # skhyper's own families first: a plugin cannot take over a built-in name.
+    for ep in sorted(entry_points(group=group), key=lambda ep: not _is_built_in(ep)):
         dist_name, version = _distribution_of(ep)
         if (ep.name, ep.value, dist_name) in seen:
             continue
         seen.add((ep.name, ep.value, dist_name))
         info = dict(name=ep.name, group=group, value=ep.value, distribution=dist_name,
                     version=version)
+        if ep.name in loaded and loaded[ep.name].distribution == BUILT_IN:
+            warnings.warn(
+                f"skhyper: {dist_name!r} registers the {group} name {ep.name!r}, which is "
+                "built in; its registration is ignored (rename its entry point).",
+                RuntimeWarning, stacklevel=3,
+            )
+            continue
         if ep.name in loaded or ep.name in broken:
             # Neither registration wins: the name is unusable until one is removed, while the
             # other families keep working.

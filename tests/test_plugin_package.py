@@ -148,17 +148,27 @@ def test_entry_point_naming_a_wrong_object_is_a_broken_plugin(install_fake):
     assert "digits" in skhyper.list_datasets()
 
 
-def test_duplicate_family_name_names_both_distributions(install_fake):
-    install_fake("fake-lstm-clone", "[skhyper.models]\nlstm = skhyper.models.lstm:family\n")
-    both = r"(?=.*'fake-lstm-clone')(?=.*'skhyper')"
-    with pytest.warns(RuntimeWarning, match=both + r".*name 'lstm'"):
+def test_plugin_cannot_take_a_built_in_name(install_fake):
+    install_fake("fake-lstm-clone", "[skhyper.models]\nlstm = fake_lstm_clone:family\n",
+                 {"fake_lstm_clone": "raise AssertionError('never imported')\n"})
+    with pytest.warns(RuntimeWarning, match=r"'fake-lstm-clone' registers the skhyper.models "
+                                            r"name 'lstm', which is built in; .* ignored"):
+        models = skhyper.list_models()
+    assert "lstm" in models and not broken_plugins()
+    assert skhyper.make_estimator("lstm", hidden_size=4).hidden_size == 4
+
+
+def test_two_plugins_with_one_name_make_it_unusable(install_fake):
+    for dist in ("fake-net-a", "fake-net-b"):
+        install_fake(dist, "[skhyper.models]\nacme-net = skhyper.models.lstm:family\n")
+    both = r"(?=.*'fake-net-a')(?=.*'fake-net-b')"
+    with pytest.warns(RuntimeWarning, match=both + r".*name 'acme-net'"):
         models = skhyper.list_models()
     # The clashing name is unusable, with both distributions named; the others still work.
-    assert "lstm" not in models and "cnn-lstm" in models
-    with pytest.raises(RegistryError, match=both + r".*name 'lstm'"):
-        skhyper.get_model("lstm")
-    assert skhyper.make_estimator("cnn-lstm") is not None
-    assert [info.name for info in broken_plugins()] == ["lstm"]
+    assert "acme-net" not in models and "lstm" in models
+    with pytest.raises(RegistryError, match=both + r".*name 'acme-net'"):
+        skhyper.get_model("acme-net")
+    assert [info.name for info in broken_plugins()] == ["acme-net"]
 
 
 def test_registry_recovers_once_the_fake_distribution_is_gone():
