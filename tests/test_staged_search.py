@@ -196,6 +196,29 @@ def test_results_follow_scikit_learn_format(clf_data):
     assert 0 <= search.score(X, y) <= 1
 
 
+@pytest.mark.filterwarnings("ignore:One or more of the .* scores are non-finite")
+def test_train_scores_on_request_as_in_grid_search(marked_data):
+    X, y = marked_data
+    search = StagedHalvingSearchCV(
+        FailsOnFirstFold(loss="log_loss", random_state=0),
+        [{"alpha": 0.5}, {"alpha": 1e-3}, {"alpha": 1e-1}], sampler="list",
+        scoring={"acc": "accuracy", "nll": "neg_log_loss"}, refit="acc", min_epochs=1,
+        max_epochs=2, factor=2, cv=3, top_k=1, extended_epochs=3, return_train_score=True,
+        random_state=0,
+    ).fit(X, y)
+    results = pd.DataFrame(search.cv_results_)
+    for metric in ("acc", "nll"):
+        train = results[[f"split{k}_train_{metric}" for k in range(3)]].to_numpy()
+        assert np.isnan(train[0]).all() and np.isfinite(train[1:]).all()  # the failed one: NaN
+        np.testing.assert_allclose(results[f"mean_train_{metric}"][1:], train[1:].mean(axis=1))
+        assert f"std_train_{metric}" in results
+    # the extended stage's row keeps the train scores of the evaluation early stopping kept
+    best = search.best_index_
+    assert results.stage[best] == "extended" and results.mean_train_acc[best] > 0.5
+    assert "mean_train_score" not in clone(search).set_params(
+        return_train_score=False, scoring=None, refit=True).fit(X, y).cv_results_
+
+
 def test_lstm_history_has_losses_and_refit_uses_the_cv_epochs(tiny_sine, tiny_lstm):
     search = StagedHalvingSearchCV(
         tiny_lstm(), {"lr": [3e-3, 1e-2]}, min_epochs=1, max_epochs=2, factor=2, cv=KFold(2),
@@ -268,6 +291,7 @@ def test_candidate_failing_on_some_folds_fails_whole(marked_data):
         search.fit(X, y)
 
 
+@pytest.mark.filterwarnings("ignore:One or more of the .* scores are non-finite")
 def test_folds_after_a_failing_fold_still_train(marked_data):
     X, y = marked_data
     search = StagedHalvingSearchCV(

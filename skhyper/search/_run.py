@@ -34,6 +34,7 @@ class Candidate:
     models: list = field(default=None)
     fold_epochs: list = field(default=None)  # epochs actually trained per fold
     scores: list = field(default=None)  # {metric: float} per fold
+    train_scores: list = field(default=None)  # the same on the training part (when asked)
     fit_times: list = field(default=None)  # cumulative per fold
     score_times: list = field(default=None)
     checkpoint: dict = None  # extended stage: the evaluation early stopping keeps
@@ -42,6 +43,7 @@ class Candidate:
         k = self.n_splits
         self.models, self.fold_epochs = [None] * k, [0] * k
         self.scores, self.fit_times, self.score_times = [{}] * k, [0.0] * k, [0.0] * k
+        self.train_scores = [{}] * k
 
     @property
     def alive(self):
@@ -53,7 +55,8 @@ class Candidate:
             return dict(self.checkpoint)
         return dict(params=self.params, stage=self.stage, rung=self.rung, epochs=self.epochs,
                     status=self.status, error=self.error, scores=list(self.scores),
-                    fit_times=list(self.fit_times), score_times=list(self.score_times))
+                    train_scores=list(self.train_scores), fit_times=list(self.fit_times),
+                    score_times=list(self.score_times))
 
 
 class StagedRun:
@@ -121,7 +124,7 @@ class StagedRun:
                 model, self.X, self.y, train, test, n_epochs, self.scorer,
                 seed=unit_seed(search.random_state, cand.index, fold, rung),
                 classes=self.classes, fit_params=self.fit_params,
-                error_score=search.error_score)
+                error_score=search.error_score, train_score=search.return_train_score)
             for cand, fold, key, target, n_epochs, model, train, test in tasks
         )
         for (cand, fold, key, target, *_), (model, result) in zip(tasks, results):
@@ -133,6 +136,7 @@ class StagedRun:
             record = dict(
                 params=dict(cand.params), candidate=cand.index, fold=fold, stage=stage,
                 rung=rung, epochs=target, scores=result["scores"],
+                train_scores=result["train_scores"],
                 fit_time=result["fit_time"], score_time=result["score_time"],
                 status=result["status"], error=result["error"], history=history,
             )
@@ -156,6 +160,7 @@ class StagedRun:
         cand.scores[fold] = dict(record["scores"])
         cand.fit_times[fold] += record["fit_time"]
         cand.score_times[fold] = record["score_time"]
+        cand.train_scores[fold] = dict(record.get("train_scores", {}))
         if record["status"] != "ok" and cand.status != "failed":
             # one failing fold fails the candidate: the rest of its folds are not comparable
             cand.stage, cand.rung, cand.epochs = record["stage"], record["rung"], record["epochs"]
@@ -260,7 +265,8 @@ class StagedRun:
                     continue
                 current = cand.row() if cand.checkpoint is None else dict(
                     cand.checkpoint, rung=rung, epochs=cand.epochs, scores=list(cand.scores),
-                    fit_times=list(cand.fit_times), score_times=list(cand.score_times))
+                    train_scores=list(cand.train_scores), fit_times=list(cand.fit_times),
+                    score_times=list(cand.score_times))
                 if cand.checkpoint is None or self.order([cand.checkpoint, current], 1) == [1]:
                     cand.checkpoint = current
                 waited = cand.epochs - cand.checkpoint["epochs"]

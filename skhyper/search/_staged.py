@@ -14,7 +14,7 @@ from sklearn.utils import indexable
 from sklearn.utils.validation import _check_method_params
 
 from ..parallel import torch_seed
-from ..validation import check_number
+from ..validation import check_choice, check_number
 from ._candidates import parse_steps
 from ._epochs import check_trainable, is_skorch_net, train_epochs, trained_step
 from ._run import EXTENDED, StagedRun
@@ -97,6 +97,9 @@ class StagedHalvingSearchCV(BaseSearchCV):
     error_score : "raise" or float, default=np.nan
         Score of a candidate whose training or scoring raised (NaN loss included); it is
         recorded as failed with its message and dropped. "raise" re-raises.
+    return_train_score : bool, default=False
+        Also score each evaluation on its fold's training part (``split{k}_train_score``,
+        ``mean_train_score``, ... as in GridSearchCV), at the cost of predicting it.
     verbose : int, default=0
         Print a line per rung: the units it trains, then its wall time and the fitting and
         scoring time summed over its units (their ratio is how busy the workers were).
@@ -132,16 +135,14 @@ class StagedHalvingSearchCV(BaseSearchCV):
         Cumulative epochs per fold of the exploration rungs.
     """
 
-    # _format_results reads it; the staged search scores test folds only.
-    return_train_score = False
-
     def __init__(self, estimator, param_space, *, sampler="grid", n_candidates=None,
                  min_epochs=1, max_epochs=9, factor=3, brackets=1, cv=None, scoring=None,
                  refit=True, top_k=1, extended_epochs=None, extended_eval_every=None,
                  extended_patience=None, n_jobs=None, random_state=None, error_score=np.nan,
-                 verbose=0, store=None):
+                 return_train_score=False, verbose=0, store=None):
         super().__init__(estimator, scoring=scoring, n_jobs=n_jobs, refit=refit, cv=cv,
-                         verbose=verbose, error_score=error_score, return_train_score=False)
+                         verbose=verbose, error_score=error_score,
+                         return_train_score=return_train_score)
         self.param_space = param_space
         self.sampler = sampler
         self.n_candidates = n_candidates
@@ -187,6 +188,7 @@ class StagedHalvingSearchCV(BaseSearchCV):
         if isinstance(self.scoring, (list, tuple, set, dict)):
             # multi-metric: refit must say which metric promotes candidates, before any training
             self._selection_metric(list(self.scoring))
+        check_choice("return_train_score", self.return_train_score, (True, False))
         if not (self.error_score == "raise" or isinstance(self.error_score, numbers.Real)):
             raise ValueError(
                 f"Invalid error_score={self.error_score!r}: expected 'raise' or a number."
@@ -205,7 +207,7 @@ class StagedHalvingSearchCV(BaseSearchCV):
             type(base_estimator).__module__, type(base_estimator).__qualname__,
             base_estimator.get_params(deep=False), X, y, [test for _, test in splits],
             fit_params, self.scoring, schedule, self.brackets, self.extended_eval_every,
-            self.random_state,
+            self.random_state, self.return_train_score,
         ))
 
     # --- metrics and selection ------------------------------------------------------------
@@ -272,13 +274,18 @@ class StagedHalvingSearchCV(BaseSearchCV):
         multimetric = self._is_multimetric(metrics)
         n_splits = len(rows[0]["scores"])
         out = []
+        def per_metric(scores):
+            scores = {m: scores.get(m, self.error_score) for m in metrics}
+            return scores if multimetric else scores["score"]
+
         for row in rows:
+            failed = row["status"] == "failed"
             for fold in range(n_splits):
-                scores = row["scores"][fold] if row["status"] != "failed" else {}
-                scores = {m: scores.get(m, self.error_score) for m in metrics}
                 out.append(dict(fit_time=row["fit_times"][fold],
                                 score_time=row["score_times"][fold],
-                                test_scores=scores if multimetric else scores["score"]))
+                                test_scores=per_metric({} if failed else row["scores"][fold]),
+                                train_scores=per_metric(
+                                    {} if failed else row["train_scores"][fold])))
         more = {key: [row[key] for row in rows]
                 for key in ("stage", "rung", "epochs", "status", "error")}
         results = self._format_results([row["params"] for row in rows], n_splits, out, more)

@@ -60,21 +60,28 @@ def _scores_of(raw):
     return scores
 
 
+def _score(scorer, estimator, X, y):
+    return _scores_of(scorer(estimator, X) if y is None else scorer(estimator, X, y))
+
+
 def run_unit(estimator, X, y, train, test, n_epochs, scorer, *, seed=None, classes=None,
-             fit_params=None, error_score=np.nan):
-    """Train ``estimator`` for ``n_epochs`` more epochs on ``train``, score it on ``test``.
+             fit_params=None, error_score=np.nan, train_score=False):
+    """Train ``estimator`` for ``n_epochs`` more epochs on ``train``, score it on ``test``
+    (and on ``train`` too when ``train_score``).
 
     Returns
     -------
     estimator : the trained estimator (the same object, trained in place)
     result : dict
-        ``losses`` (per-epoch dicts), ``scores`` ({metric: float}, empty when failed),
-        ``fit_time``, ``score_time``, ``status`` ("ok" or "failed") and ``error`` (message).
+        ``losses`` (per-epoch dicts), ``scores`` and ``train_scores`` ({metric: float}, empty
+        when failed or not asked for), ``fit_time``, ``score_time`` (of the test part),
+        ``status`` ("ok" or "failed") and ``error`` (message).
     """
     fit_params = _check_method_params(X, params=fit_params or {}, indices=train)
     X_train, y_train = _safe_split(estimator, X, y, train)
     X_test, y_test = _safe_split(estimator, X, y, test, train)
-    result = dict(losses=[], scores={}, fit_time=0.0, score_time=0.0, status="ok", error="")
+    result = dict(losses=[], scores={}, train_scores={}, fit_time=0.0, score_time=0.0,
+                  status="ok", error="")
     start = time.perf_counter()
     try:
         with torch_seed(seed):
@@ -82,13 +89,15 @@ def run_unit(estimator, X, y, train, test, n_epochs, scorer, *, seed=None, class
                                             **fit_params)
         result["fit_time"] = time.perf_counter() - start
         start = time.perf_counter()
-        raw = scorer(estimator, X_test) if y is None else scorer(estimator, X_test, y_test)
-        result["scores"] = _scores_of(raw)
+        result["scores"] = _score(scorer, estimator, X_test, y_test)
         result["score_time"] = time.perf_counter() - start
+        if train_score:
+            result["train_scores"] = _score(scorer, estimator, X_train, y_train)
     except Exception as exc:  # a failing candidate is recorded, the search goes on
         if error_score == "raise":
             raise
         result.update(status="failed", error=f"{type(exc).__name__}: {exc}", scores={},
+                      train_scores={},
                       fit_time=time.perf_counter() - start if not result["fit_time"]
                       else result["fit_time"])
     return estimator, result
