@@ -361,6 +361,52 @@ def test_chained_random_bayes_finetune_sampler(clf_data):
     assert (search.cv_results_["rung"] >= 0).all()
 
 
+class FailsAboveAlpha(SGDClassifier):
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        if self.alpha > 0.05:
+            raise RuntimeError(f"alpha {self.alpha} too large")
+        return super().partial_fit(X, y, classes=classes, sample_weight=sample_weight)
+
+
+@pytest.mark.filterwarnings("ignore:One or more of the .* scores are non-finite")
+def test_optuna_tpe_sampler_after_random_steps(clf_data):
+    pytest.importorskip("optuna")
+    X, y = clf_data
+    space = {"alpha": loguniform(1e-5, 1e-1), "penalty": ["l2", "l1"], "eta0": [0.1]}
+    search = StagedHalvingSearchCV(
+        FailsAboveAlpha(loss="log_loss", random_state=0), space,
+        sampler=[("random", 4), ("tpe", 4, 2)], min_epochs=1, max_epochs=2, factor=3, cv=2,
+        top_k=0, random_state=0,
+    ).fit(X, y)
+    params = search.cv_results_["params"]
+    assert len(params) == 8 and all(p["eta0"] == 0.1 for p in params)
+    assert all(1e-5 <= p["alpha"] <= 1e-1 and p["penalty"] in ("l2", "l1") for p in params)
+    assert all(type(p["alpha"]) is float for p in params)
+    # failing proposals are recorded and the search goes on
+    failed = search.cv_results_["status"] == "failed"
+    assert all((p["alpha"] > 0.05) == f for p, f in zip(params, failed))
+    assert search.cv_results_["status"][search.best_index_] != "failed"
+    again = clone(search).fit(X, y).cv_results_["params"]
+    assert again == params
+
+
+def test_tpe_sampler_learns_from_every_earlier_candidate():
+    optuna = pytest.importorskip("optuna")
+    from skhyper.search._candidates import make_sampler
+
+    sampler = make_sampler("tpe", {"alpha": loguniform(1e-5, 1e-1), "fit_intercept": [True]}, 0)
+    first = sampler.propose(2, [])
+    # the first proposal scored, the second failed (absent); a random candidate scored too
+    observed = [(first[0], 0.5), ({"alpha": 1e-3, "fit_intercept": True}, 0.7)]
+    sampler.propose(1, observed)
+    states = [t.state for t in sampler._study.trials]
+    values = [t.value for t in sampler._study.trials]
+    TrialState = optuna.trial.TrialState
+    assert states == [TrialState.COMPLETE, TrialState.FAIL, TrialState.COMPLETE,
+                      TrialState.RUNNING]
+    assert values[0] == 0.5 and values[2] == 0.7
+
+
 def test_fit_leaves_the_param_space_unchanged(clf_data):
     from skopt.space import Real
 

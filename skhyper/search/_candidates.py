@@ -1,10 +1,11 @@
 """Candidate samplers: how the staged search draws parameter settings.
 
 Each sampler proposes parameter dicts. ``grid``, ``random`` and ``list`` draw every candidate up
-front; ``bayes`` (skopt's Optimizer, ask/tell) and ``finetune`` (perturbations around the best so
-far) are *sequential*: they propose from the first-rung scores of the candidates evaluated before
-them, so chaining ``[("random", 20), ("bayes", 40), ("finetune", 15)]`` reproduces seed 004's
-random -> Bayesian -> fine-tuning exploration.
+front; ``bayes`` (skopt's Optimizer, ask/tell), ``tpe`` (Optuna's TPESampler, ask/tell) and
+``finetune`` (perturbations around the best so far) are *sequential*: they propose from the
+first-rung scores of the candidates evaluated before them, so chaining ``[("random", 20),
+("bayes", 40), ("finetune", 15)]`` reproduces seed 004's random -> Bayesian -> fine-tuning
+exploration.
 """
 
 import numbers
@@ -13,9 +14,9 @@ import numpy as np
 from sklearn.model_selection import ParameterGrid, ParameterSampler
 
 from ..validation import check_choice, check_number
-from ._spaces import python_value, to_sampler_space, to_skopt_space
+from ._spaces import python_value, to_optuna_distributions, to_sampler_space, to_skopt_space
 
-SAMPLERS = ("grid", "random", "bayes", "finetune", "list")
+SAMPLERS = ("grid", "random", "bayes", "tpe", "finetune", "list")
 DEFAULT_N_CANDIDATES = 10
 
 
@@ -98,6 +99,74 @@ class BayesSampler(CandidateSampler):
         return [{**fixed, **{k: python_value(v) for k, v in zip(names, x)}} for x in asked]
 
 
+class TPESampler(CandidateSampler):
+    """Optuna's TPESampler through its ask-and-tell interface.
+
+    Told the first-rung score of every earlier candidate: its own proposals as the trials it
+    asked for, the others' (e.g. a chained ``random`` step's) as added trials; a proposal that
+    failed is told as a failed trial. Optuna's per-trial log lines are silenced while it runs.
+    """
+
+    sequential = True
+
+    def __init__(self, param_space, random_state=None):
+        super().__init__(param_space, random_state)
+        self._study = None
+        self._pending = []  # (trial, proposed params) not told yet
+        self._told = 0
+
+    def propose(self, n, observations):
+        optuna = _import_optuna()
+        fixed, distributions = to_optuna_distributions(self.param_space)
+        verbosity = optuna.logging.get_verbosity()
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+        try:
+            if self._study is None:
+                self._study = optuna.create_study(
+                    direction="maximize",
+                    sampler=optuna.samplers.TPESampler(seed=self.random_state))
+            self._tell(optuna, distributions, observations[self._told:])
+            self._told = len(observations)
+            trials = [self._study.ask(distributions) for _ in range(n)]
+        finally:
+            optuna.logging.set_verbosity(verbosity)
+        proposals = [{**fixed, **{k: python_value(v) for k, v in t.params.items()}}
+                     for t in trials]
+        self._pending = list(zip(trials, proposals))
+        return proposals
+
+    def _tell(self, optuna, distributions, observations):
+        pending = list(self._pending)
+        for params, score in observations:
+            mine = next((entry for entry in pending if entry[1] == params), None)
+            if mine is not None:
+                pending.remove(mine)
+                self._study.tell(mine[0], float(score) if np.isfinite(score) else None,
+                                 state=None if np.isfinite(score) else
+                                 optuna.trial.TrialState.FAIL)
+                continue
+            try:
+                trial = optuna.trial.create_trial(
+                    params={name: params.get(name) for name in distributions},
+                    distributions=distributions, value=float(score))
+            except ValueError:
+                continue  # a candidate outside the space (or without a score) teaches nothing
+            self._study.add_trial(trial)
+        for trial, _ in pending:  # evaluated before this call, yet not observed: it failed
+            self._study.tell(trial, state=optuna.trial.TrialState.FAIL)
+        self._pending = []
+
+
+def _import_optuna():
+    try:
+        import optuna
+    except ImportError as exc:
+        raise ImportError(
+            "sampler='tpe' needs Optuna; install it with pip install \"skhyper[optuna]\"."
+        ) from exc
+    return optuna
+
+
 class FinetuneSampler(CandidateSampler):
     """Gaussian perturbations around the best candidates so far.
 
@@ -137,7 +206,12 @@ class FinetuneSampler(CandidateSampler):
 
 
 _CLASSES = {"grid": GridSampler, "random": RandomSampler, "bayes": BayesSampler,
-            "finetune": FinetuneSampler, "list": ListSampler}
+            "tpe": TPESampler, "finetune": FinetuneSampler, "list": ListSampler}
+
+
+def is_sequential(name):
+    """Whether the sampler ``name`` proposes from the scores of earlier candidates."""
+    return _CLASSES[name].sequential
 
 
 def parse_steps(sampler, n_candidates):

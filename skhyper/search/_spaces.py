@@ -45,8 +45,8 @@ def to_skopt_dimension(name, value):
             return Integer(low, high, name=name)
         raise ValueError(
             f"Invalid distribution for {name!r}: scipy.stats.{kind} has no skopt equivalent. "
-            "Allowed for the bayes and finetune samplers: uniform, loguniform, randint, a list "
-            "of choices, or a skopt Real / Integer / Categorical."
+            "Allowed for the bayes, tpe and finetune samplers: uniform, loguniform, randint, a "
+            "list of choices, or a skopt Real / Integer / Categorical."
         )
     raise ValueError(
         f"Invalid search-space entry {name}={value!r}: expected a list of choices, a scipy.stats "
@@ -66,20 +66,48 @@ def split_fixed(param_space):
     return fixed, searched
 
 
+def _split_searched(param_space):
+    """(fixed, searched) for a sequential sampler, which needs something to search."""
+    fixed, searched = split_fixed(param_space)
+    if not searched:
+        raise ValueError(
+            f"Invalid param_space={param_space!r} for a sequential sampler (bayes, tpe, "
+            "finetune): every entry is fixed (a one-element list); give at least one entry "
+            "several values, a distribution or a skopt dimension."
+        )
+    return fixed, searched
+
+
 def to_skopt_space(param_space):
     """(fixed params, names, skopt Space) for the searched entries of ``param_space``."""
     from skopt.space import Space
 
-    fixed, searched = split_fixed(param_space)
-    if not searched:
-        raise ValueError(
-            f"Invalid param_space={param_space!r} for a sequential sampler (bayes, finetune): "
-            "every entry is fixed (a one-element list); give at least one entry several "
-            "values, a distribution or a skopt dimension."
-        )
+    fixed, searched = _split_searched(param_space)
     names = sorted(searched)
     space = Space([to_skopt_dimension(name, searched[name]) for name in names])
     return fixed, names, space
+
+
+def to_optuna_distributions(param_space):
+    """(fixed params, ``{name: optuna distribution}``) for the searched entries of
+    ``param_space``, through their skopt equivalents (so both samplers read a space alike)."""
+    from optuna.distributions import (CategoricalDistribution, FloatDistribution,
+                                      IntDistribution)
+    from skopt.space import Categorical, Integer
+
+    fixed, searched = _split_searched(param_space)
+    distributions = {}
+    for name in sorted(searched):
+        dimension = to_skopt_dimension(name, searched[name])
+        if isinstance(dimension, Categorical):
+            distributions[name] = CategoricalDistribution(
+                [python_value(c) for c in dimension.categories])
+            continue
+        log = dimension.prior == "log-uniform"
+        kind = IntDistribution if isinstance(dimension, Integer) else FloatDistribution
+        distributions[name] = kind(python_value(dimension.low), python_value(dimension.high),
+                                   log=log)
+    return fixed, distributions
 
 
 class SkoptDistribution:

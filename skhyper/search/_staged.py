@@ -15,7 +15,7 @@ from sklearn.utils.validation import _check_method_params
 
 from ..parallel import torch_seed
 from ..validation import check_choice, check_number
-from ._candidates import parse_steps
+from ._candidates import is_sequential, parse_steps
 from ._epochs import check_trainable, is_skorch_net, train_epochs, trained_step
 from ._run import EXTENDED, StagedRun
 from ._schedule import rung_epochs
@@ -44,18 +44,19 @@ class StagedHalvingSearchCV(BaseSearchCV):
         long each fit trains.
     param_space : dict, or list of dict
         For ``grid``: lists (a list of such dicts is a union of grids, as in GridSearchCV).
-        For ``random``, ``bayes`` and ``finetune``: lists, scipy.stats distributions
+        For ``random``, ``bayes``, ``tpe`` and ``finetune``: lists, scipy.stats distributions
         (``uniform``, ``loguniform``, ``randint``) or skopt dimensions. For ``list``: the
         explicit candidates, a list of parameter dicts.
-    sampler : {"grid", "random", "bayes", "finetune", "list"} or list of steps, default="grid"
+    sampler : {"grid", "random", "bayes", "tpe", "finetune", "list"} or list, default="grid"
         How candidates are drawn. A list of ``(name, n_candidates)`` (or ``(name, n, batch)``)
         steps chains samplers, e.g. ``[("random", 20), ("bayes", 40), ("finetune", 15)]`` as in
-        seed 004. ``bayes`` asks skopt's Optimizer, told the first-rung scores of all earlier
-        candidates; ``finetune`` perturbs the best so far. Both propose ``batch`` (default 1)
+        seed 004. ``bayes`` asks skopt's Optimizer and ``tpe`` Optuna's TPESampler (needs
+        ``skhyper[optuna]``), both told the first-rung scores of all earlier candidates;
+        ``finetune`` perturbs the best so far. These three propose ``batch`` (default 1)
         candidates at a time and evaluate them at the first rung before the next proposal.
     n_candidates : int or None, default=None
-        Candidates drawn by a single ``random``, ``bayes`` or ``finetune`` sampler (10 when
-        None). Must be None for ``grid``, ``list`` and chained samplers.
+        Candidates drawn by a single ``random``, ``bayes``, ``tpe`` or ``finetune`` sampler (10
+        when None). Must be None for ``grid``, ``list`` and chained samplers.
     min_epochs : int, default=1
         About the epochs per fold of the first rung.
     max_epochs : int, default=9
@@ -65,7 +66,8 @@ class StagedHalvingSearchCV(BaseSearchCV):
         After each rung the best ``n // factor`` candidates (at least one) continue.
     brackets : int, default=1
         Hyperband brackets: bracket ``j`` enters at rung ``j``; candidates are shared between
-        brackets in Hyperband's proportions. Not combinable with ``bayes`` or ``finetune``.
+        brackets in Hyperband's proportions. Not combinable with ``bayes``, ``tpe`` or
+        ``finetune``.
     cv : int, cross-validation generator or iterable, default=None
         As in GridSearchCV (5-fold when None). The same folds serve every stage.
     scoring : str, callable, list, tuple or dict, default=None
@@ -167,7 +169,7 @@ class StagedHalvingSearchCV(BaseSearchCV):
         steps = parse_steps(self.sampler, self.n_candidates)
         schedule = rung_epochs(self.min_epochs, self.max_epochs, self.factor)
         check_number("brackets", self.brackets, low=1, high=len(schedule), integer=True)
-        sequential = [name for name, _, _ in steps if name in ("bayes", "finetune")]
+        sequential = [name for name, _, _ in steps if is_sequential(name)]
         if self.brackets > 1 and sequential:
             raise ValueError(
                 f"Invalid brackets={self.brackets} with sampler {sequential[0]!r}: sequential "
