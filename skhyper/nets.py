@@ -269,7 +269,13 @@ class NetMixin:
 
     # --- validation -------------------------------------------------------------------------
 
-    def _check_training_params(self):
+    def check_params(self):
+        """Raise ValueError, naming the value and what is allowed, for an invalid parameter.
+
+        Called when the net initializes, and by the ``skhyper`` command for every value of a
+        search space before anything trains. A family with parameters of its own extends it
+        (calling ``super().check_params()``).
+        """
         if not (isinstance(self.optimizer, type) and issubclass(self.optimizer,
                                                                torch.optim.Optimizer)):
             check_choice("optimizer", self.optimizer, tuple(OPTIMIZERS))
@@ -337,7 +343,7 @@ class NetMixin:
         return {}
 
     def initialize(self):
-        self._check_training_params()
+        self.check_params()
         self.device_ = self._select_device()
         with TORCH_RNG_LOCK:
             # Without random_state, the seed of the unit of work this thread runs, if any

@@ -175,3 +175,17 @@ def test_registry_recovers_once_the_fake_distribution_is_gone():
     # Runs after the tests above: their teardown reloads, so nothing fake is left behind.
     assert "lstm" in skhyper.list_models()
     assert not broken_plugins()
+
+
+def test_command_checks_the_plugins_own_values_before_training(plugin_dist, tmp_path, capsys):
+    from skhyper.cli import main
+
+    space = tmp_path / "space.yaml"
+    space.write_text("hidden_size: [4, 0]\n")
+    status = main(["search", "--model", "gru", "--data", "ar-process", "--strategy", "grid",
+                   "--space", str(space), "--out", str(tmp_path / "o")])
+    err = capsys.readouterr().err
+    assert status == 2 and err.count("\n") == 1
+    assert "Invalid hidden_size=0: must be >= 1." in err
+    with pytest.raises(ValueError, match="Invalid lr=0"):  # the base's checks run too
+        skhyper.make_estimator("gru", lr=0).check_params()

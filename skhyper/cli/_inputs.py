@@ -74,7 +74,7 @@ def check_param_values(estimator, values_by_name, source):
 
     ``values_by_name`` maps a parameter to the values to try (every choice, or a range's ends).
     Values are checked by the estimator's own validation (skhyper nets'
-    ``_check_training_params``) where it has one.
+    ``check_params``) where it has one.
     """
     known = estimator.get_params(deep=False)
     for name in values_by_name:
@@ -83,7 +83,7 @@ def check_param_values(estimator, values_by_name, source):
                 f"Unknown parameter {name!r} in {source} for {type(estimator).__name__}."
                 f"{_suggest(name, known)}"
             )
-    check = getattr(estimator, "_check_training_params", None)
+    check = getattr(estimator, "check_params", None)
     if check is None:
         return
     original = {name: known[name] for name in values_by_name if name in known}

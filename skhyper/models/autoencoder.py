@@ -221,8 +221,8 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NetMixin, N
         self.layer_norm = layer_norm
         self.activation = activation
 
-    def _check_training_params(self):
-        super()._check_training_params()
+    def check_params(self):
+        super().check_params()
         check_number("latent_dim", self.latent_dim, low=1, integer=True)
         parse_hidden_layers(self.hidden_layers)
         check_number("dropout", self.dropout, low=0, high=1, high_open=True)

@@ -341,8 +341,8 @@ class CNNLSTMMultiTask(NetMixin, ClassifierMixin, NeuralNet):
 
     # --- validation -------------------------------------------------------------------------
 
-    def _check_training_params(self):
-        super()._check_training_params()
+    def check_params(self):
+        super().check_params()
         for name in ("n_filters", "lstm_hidden_size", "lstm_layers", "fusion_dim"):
             check_number(name, getattr(self, name), low=1, integer=True)
         for name in ("cnn_dropout", "lstm_dropout", "fusion_dropout", "label_smoothing"):

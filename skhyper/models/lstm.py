@@ -85,8 +85,8 @@ class LSTMRegressor(NetRegressor):
         self.bidirectional = bidirectional
         self.output = output
 
-    def _check_training_params(self):
-        super()._check_training_params()
+    def check_params(self):
+        super().check_params()
         check_number("hidden_size", self.hidden_size, low=1, integer=True)
         check_number("num_layers", self.num_layers, low=1, integer=True)
         check_number("dropout", self.dropout, low=0, high=1, high_open=True)

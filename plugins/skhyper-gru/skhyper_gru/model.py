@@ -73,12 +73,13 @@ class GRURegressor(NetRegressor):
         self.dropout = dropout
         self.bidirectional = bidirectional
 
-    def initialize(self):
-        # Checked here, at fit time, so that a search records a bad candidate as failed.
+    def check_params(self):
+        # Run when the net initializes (a search records a bad candidate as failed) and by the
+        # skhyper command for every value of a search space before anything trains.
+        super().check_params()
         check_number("hidden_size", self.hidden_size, low=1, integer=True)
         check_number("num_layers", self.num_layers, low=1, integer=True)
         check_number("dropout", self.dropout, low=0, high=1, high_open=True)
-        return super().initialize()
 
     def module_size_params(self):
         return {"input_size": self.n_features_in_, "output_size": self.n_outputs_}
