@@ -733,7 +733,9 @@ def test_clone_and_pickle(clf_data):
     (dict(max_epochs=3, extended_epochs=2), "extended_epochs=2: must be >= max_epochs=3"),
     (dict(cv=iter([])), "gave no train/test splits"),
     (dict(scoring=["accuracy", "neg_log_loss"], refit=False), "refit set to a metric name"),
-    (dict(scoring=["accuracy", "neg_log_loss"], refit="auc"), "refit must be set to a scorer"),
+    (dict(scoring=["accuracy", "neg_log_loss"], refit="auc"),
+     "refit='auc': with multi-metric scoring, name one of the metrics 'accuracy', "
+     "'neg_log_loss', or a callable"),
 ])
 def test_bad_settings_name_the_value(clf_data, params, message):
     X, y = clf_data

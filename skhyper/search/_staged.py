@@ -231,6 +231,9 @@ class StagedHalvingSearchCV(BaseSearchCV):
         """The metric that promotes candidates (None: the refit callable decides)."""
         if not self._is_multimetric(metrics):
             return "score"
+        if isinstance(self.refit, str) and self.refit not in metrics:
+            raise ValueError(f"Invalid refit={self.refit!r}: with multi-metric scoring, name one "
+                             f"of the metrics {', '.join(map(repr, metrics))}, or a callable.")
         self._check_refit_for_multimetric(metrics)
         if isinstance(self.refit, str):
             return self.refit
