@@ -303,3 +303,38 @@ def test_each_strategy_runs_and_resumes(tmp_path, capsys, strategy, space, n_can
     assert main(args + ["--resume"]) == 0
     assert store.count_fits(run=2) == (lost, n_fits - lost)  # (trained, restored)
     assert_same_results(joblib.load(out / "search.joblib").cv_results_, search.cv_results_)
+
+
+@pytest.mark.parametrize("pair, message", [
+    (["--model", "lstm", "--data", "digits"],
+     "model 'lstm' is a regression model on 3-D sequences (samples, steps, features); "
+     "dataset 'digits' is classification with 2-D X."),
+    (["--model", "lstm", "--data", "digits", "--data-param", "as_sequences=true"],
+     "dataset 'digits' is classification with 3-D X."),
+    (["--model", "autoencoder", "--data", "market", "--data-param", "n_steps=200"],
+     "model 'autoencoder' is an unsupervised model on 2-D X (samples, features); "
+     "dataset 'market' is multitask with 3-D X."),
+    (["--model", "cnn-lstm", "--data", "market", "--data-param", "n_steps=200",
+      "--scoring", "accuracy"],
+     "--scoring accuracy cannot score a multitask search (the model's own score() does)"),
+    (["--model", "cnn-lstm", *DATA], "model 'cnn-lstm' is a multitask model"),
+])
+def test_mismatched_model_and_data_exit_before_training(tmp_path, capsys, pair, message):
+    assert main(["search", *pair, "--strategy", "quick", "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and message in err, err
+    assert not (tmp_path / "o").exists()
+
+
+def test_unsupervised_model_searches_any_tabular_data_without_y(tmp_path):
+    out = tmp_path / "ae"
+    assert main(["--quiet", "search", "--model", "autoencoder", "--data", "diabetes",
+                 "--strategy", "baseline", "--epochs", "1", "--cv", "2", "--out",
+                 str(out)]) == 0
+    # the autoencoder's own score (negative reconstruction error), not a regression scorer
+    assert yaml.safe_load((out / "best_config.yaml").read_text())["scoring"] == \
+        "Autoencoder.score"
+    assert yaml.safe_load((out / "run.yaml").read_text())["test_score"] < 0
+    assert main(["--quiet", "train", "--config", str(out / "best_config.yaml"), "--epochs", "1",
+                 "--out", str(tmp_path / "model")]) == 0
+    assert yaml.safe_load((tmp_path / "model" / "config.yaml").read_text())["test_score"] < 0

@@ -3,12 +3,15 @@
 import difflib
 import inspect
 
+import numpy as np
 import yaml
 
 from .. import registry
 from ..validation import check_choice
 
 TASK_SCORING = {"regression": "neg_mean_squared_error", "classification": "accuracy"}
+#: Tasks whose y no scikit-learn scorer name can score: the estimator's own score() is used.
+OWN_SCORE_TASKS = ("multitask", "unsupervised")
 
 
 class UsageError(ValueError):
@@ -55,6 +58,50 @@ def load_data(name, params):
 def default_scoring(task):
     """The scorer a search uses when --scoring is not given (None: the estimator's score)."""
     return TASK_SCORING.get(task)
+
+
+def is_unsupervised(family):
+    """Whether the model family learns from X alone (it is fitted and scored without y)."""
+    return family.task == "unsupervised"
+
+
+def _model_summary(name, family, estimator):
+    ndim = getattr(estimator, "X_ndim", None)
+    shape = {2: " on 2-D X (samples, features)",
+             3: " on 3-D sequences (samples, steps, features)"}.get(ndim, "")
+    return f"model {name!r} is a{'n' if family.task[0] in 'aeiou' else ''} {family.task} " \
+           f"model{shape}"
+
+
+def _data_summary(name, data):
+    return f"dataset {name!r} is {data.task} with {np.ndim(data.X)}-D X"
+
+
+def check_compatible(model_name, family, estimator, data_name, data):
+    """Raise UsageError when the model cannot learn the dataset: X of another number of
+    dimensions, or another task (an unsupervised model takes any data's X, without y).
+
+    Checked before anything trains: otherwise every fit fails, or every score does.
+    """
+    ndim = getattr(estimator, "X_ndim", None)
+    wrong_shape = ndim is not None and np.ndim(data.X) != ndim
+    wrong_task = not is_unsupervised(family) and family.task != data.task
+    if wrong_shape or wrong_task:
+        raise UsageError(f"{_model_summary(model_name, family, estimator)}; "
+                         f"{_data_summary(data_name, data)}. Pick a matching pair "
+                         "(skhyper list shows each family's task).")
+
+
+def scoring_for(scoring, family, data):
+    """The search's scorer name: ``scoring`` checked against the task, or the task's default
+    (None: the estimator's own ``score``)."""
+    task = family.task if is_unsupervised(family) else data.task
+    scoring = check_scoring_name(scoring)
+    if scoring is not None and task in OWN_SCORE_TASKS:
+        # Scorer names compare predictions with a 1-D y; these tasks have no such y.
+        raise UsageError(f"--scoring {scoring} cannot score a {task} search (the model's "
+                         "own score() does): leave --scoring out.")
+    return scoring or default_scoring(task)
 
 
 def check_scoring_name(scoring):

@@ -13,8 +13,8 @@ from ..validation import check_choice
 from ..parallel import parallel_backend
 from ..tracking import ExperimentStore, StoreCheckpoint
 from .._plain import to_plain
-from ._inputs import (UsageError, check_param_values, check_scoring_name, default_scoring,
-                      load_data, parse_data_params)
+from ._inputs import (UsageError, check_compatible, check_param_values, is_unsupervised,
+                      load_data, parse_data_params, scoring_for)
 from ._progress import fit_progress
 from ._strategies import QUICK_EPOCHS, STRATEGIES, build_search, expected_fits, resolve_space
 
@@ -77,12 +77,13 @@ def run_search(args):
                          "grid, random, bayes, halving or staged.")
     family = registry.get_model(args.model)
     data = load_data(args.data, parse_data_params(args.data_param))
-    scoring = check_scoring_name(args.scoring) or default_scoring(data.task)
     space = spaces.load_space(args.space) if args.space else None
     epochs = args.epochs or (QUICK_EPOCHS if strategy == "quick" else None)
 
     estimator = family.make_estimator(random_state=args.seed,
                                       **({"max_epochs": epochs} if epochs else {}))
+    check_compatible(args.model, family, estimator, args.data, data)
+    scoring = scoring_for(args.scoring, family, data)
     config = _search_config(args, space, scoring, epochs)
     fixed = {}
     if space is not None:
@@ -109,7 +110,7 @@ def run_search(args):
     try:
         with parallel_backend(args.backend, n_jobs=args.n_jobs, scheduler=args.scheduler), \
                 fit_progress(store, total, disable=args.quiet):
-            search.fit(data.X, data.y)
+            search.fit(data.X, None if is_unsupervised(family) else data.y)
     except BaseException:
         store.finish_run("failed")
         raise
@@ -117,7 +118,7 @@ def run_search(args):
     store.save_results(search.cv_results_)
     store.finish_run()
 
-    summary = _write_outputs(out, search, store, config, data, elapsed)
+    summary = _write_outputs(out, search, store, config, data, is_unsupervised(family), elapsed)
     if not args.quiet:
         _print_summary(out, summary)
     return 0
@@ -138,7 +139,7 @@ def write_bundle(out, search, config):
     return sorted(Path(p).name for key, p in files.items() if key != "figures") + ["figures/"]
 
 
-def _write_outputs(out, search, store, config, data, elapsed):
+def _write_outputs(out, search, store, config, data, unsupervised, elapsed):
     """The report bundle, search.joblib and run.yaml; returns run.yaml's data."""
     files = write_bundle(out, search, config)
     joblib.dump(search, out / SEARCH_FILE)
@@ -153,7 +154,7 @@ def _write_outputs(out, search, store, config, data, elapsed):
         "n_failed": int((np.asarray(status) == "failed").sum()) if status is not None else 0,
         "best_params": to_plain(search.best_params_),
         "best_score": float(search.best_score_),
-        "test_score": _test_score(search, data),
+        "test_score": _test_score(search, data, unsupervised),
         "elapsed_s": round(elapsed, 2),
         "files": files,
     }
@@ -162,11 +163,11 @@ def _write_outputs(out, search, store, config, data, elapsed):
     return summary
 
 
-def _test_score(search, data):
+def _test_score(search, data, unsupervised):
     """The best estimator's score on the dataset's held-out part, when it has one."""
     if getattr(data, "X_test", None) is None:
         return None
-    score = search.score(data.X_test, data.get("y_test"))
+    score = search.score(data.X_test, None if unsupervised else data.get("y_test"))
     return float(score) if np.isfinite(score) else None
 
 

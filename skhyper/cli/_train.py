@@ -7,13 +7,14 @@ from pathlib import Path
 
 import joblib
 import yaml
-from sklearn.metrics import get_scorer
+from sklearn.metrics import get_scorer, get_scorer_names
 from skorch.callbacks import Callback
 from tqdm.auto import tqdm
 
 from .. import registry
 from .._plain import to_plain
-from ._inputs import UsageError, check_param_values, load_data, parse_data_params
+from ._inputs import (UsageError, check_compatible, check_param_values, is_unsupervised,
+                      load_data, parse_data_params)
 
 MODEL_FILE = "model.joblib"
 
@@ -77,6 +78,7 @@ def run_train(args):
     if args.epochs:
         params["max_epochs"] = args.epochs
     estimator = family.make_estimator()
+    check_compatible(model, family, estimator, dataset, data)
     check_param_values(estimator, {k: [v] for k, v in params.items()}, str(args.config))
     estimator.set_params(**params)
     if "callbacks" in estimator.get_params(deep=False):
@@ -85,7 +87,8 @@ def run_train(args):
             ("progress", EpochProgress(total=estimator.max_epochs, disable=args.quiet))])
 
     started = time.perf_counter()
-    estimator.fit(data.X, data.y)
+    unsupervised = is_unsupervised(family)
+    estimator.fit(data.X, None if unsupervised else data.y)
     elapsed = time.perf_counter() - started
 
     out = Path(args.out)
@@ -99,8 +102,11 @@ def run_train(args):
     scoring = config.get("scoring") or "score"
     test_score = None
     if getattr(data, "X_test", None) is not None:
-        scorer = get_scorer(scoring) if scoring != "score" else type(estimator).score
-        test_score = float(scorer(estimator, data.X_test, data.get("y_test")))
+        # A search without a scorer name records the estimator's score, e.g. "Autoencoder.score"
+        own_score = scoring not in get_scorer_names()
+        scorer = type(estimator).score if own_score else get_scorer(scoring)
+        y_test = None if unsupervised else data.get("y_test")
+        test_score = float(scorer(estimator, data.X_test, y_test))
     saved = to_plain({
         "model": model, "dataset": dataset, "data_params": data_params, "params": params,
         "epochs_trained": len(history) if history is not None else None,
