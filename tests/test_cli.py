@@ -338,3 +338,64 @@ def test_unsupervised_model_searches_any_tabular_data_without_y(tmp_path):
     assert main(["--quiet", "train", "--config", str(out / "best_config.yaml"), "--epochs", "1",
                  "--out", str(tmp_path / "model")]) == 0
     assert yaml.safe_load((tmp_path / "model" / "config.yaml").read_text())["test_score"] < 0
+
+
+def tiny_search(out, space, *extra):
+    """Arguments of a one-candidate grid search on tiny data (2 folds, 1 epoch)."""
+    return ["--quiet", "search", "--model", "lstm", *DATA, "--strategy", "grid", "--space",
+            str(space), "--epochs", "1", "--cv", "2", "--out", str(out), *extra]
+
+
+@pytest.mark.parametrize("strategy, space, message", [
+    ("halving", "hidden_size: [4]\nmax_epochs: [1, 2]\n",
+     "--strategy halving uses max_epochs as its resource"),
+    ("grid", "hidden_size: [4]\nlr_scheduler: step\nlr_scheduler__gama: [0.5]\n",
+     "Unknown setting 'lr_scheduler__gama' in "),
+    ("grid", "hidden_size: [4]\nlr_scheduler: step\nlr_scheduler__gama: [0.5]\n",
+     "Did you mean 'lr_scheduler__gamma'? Allowed: lr_scheduler__gamma, "),
+    ("grid", "hidden_size: [4]\nlr_schedular__gamma: [0.5]\n",
+     "Unknown parameter prefix 'lr_schedular' of 'lr_schedular__gamma'"),
+    ("grid", "hidden_size: [4]\noptimizer__momentum: [0.5]\n",
+     "Unknown setting 'optimizer__momentum'"),  # the default optimizer is Adam
+])
+def test_space_errors_exit_before_the_store_exists(tmp_path, capsys, strategy, space, message):
+    path = tmp_path / "space.yaml"
+    path.write_text(space)
+    args = tiny_search(tmp_path / "o", path)
+    args[args.index("grid")] = strategy
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and message in err, err
+    assert not (tmp_path / "o").exists()
+
+
+def test_failed_search_is_recorded_and_does_not_block_a_corrected_one(tmp_path, capsys):
+    out = tmp_path / "o"
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("hidden_size: [4]\noptimizer: sgd\noptimizer__momentum: -0.5\n")  # torch: < 0
+    assert main(tiny_search(out, bad)) == 1
+    err = capsys.readouterr().err
+    assert err == "skhyper search: failed: ValueError: All the 2 fits failed: ValueError: " \
+                  "Invalid momentum value: -0.5\n"
+    assert list(ExperimentStore(out / "store.sqlite").runs()["status"]) == ["failed"]
+    good = tmp_path / "good.yaml"
+    good.write_text("hidden_size: [4]\noptimizer: sgd\noptimizer__momentum: 0.5\n")
+    assert main(tiny_search(out, good)) == 0  # nothing completed: no --resume needed
+    runs = ExperimentStore(out / "store.sqlite").runs()
+    assert list(runs["status"]) == ["finished"] and runs["fits_trained"].sum() == 3
+
+
+def test_ctrl_c_marks_the_run_interrupted(tmp_path, capsys, monkeypatch):
+    from skhyper.cli import _search
+
+    class Interrupted:
+        def fit(self, X, y):
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(_search, "build_search", lambda *args, **kwargs: Interrupted())
+    space = tmp_path / "space.yaml"
+    space.write_text("hidden_size: [4]\n")
+    assert main(tiny_search(tmp_path / "o", space)) == 130
+    assert "interrupted" in capsys.readouterr().err
+    assert list(ExperimentStore(tmp_path / "o" / "store.sqlite").runs()["status"]) == \
+        ["interrupted"]

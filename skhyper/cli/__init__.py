@@ -112,8 +112,13 @@ def build_parser():
 
 
 def _one_line(exc):
-    message = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
-    return " ".join(str(message).split())
+    message = str(exc.args[0] if isinstance(exc, KeyError) and exc.args else exc)
+    lines = [line for line in message.splitlines() if line.strip()]
+    if any(line.startswith("Traceback") for line in lines):
+        # scikit-learn's "All the N fits failed" quotes tracebacks: its first sentence and
+        # the error that ends the (last) traceback say what went wrong.
+        lines = [lines[0].split(". ")[0].rstrip(".") + ":", lines[-1]]
+    return " ".join(" ".join(lines).split())
 
 
 def main(argv=None):

@@ -116,6 +116,59 @@ def check_scoring_name(scoring):
         raise UsageError(str(exc)) from None
 
 
+def _signature_names(*callables):
+    """The keyword arguments the callables take together; None when one takes ``**kwargs``."""
+    names = set()
+    for function in callables:
+        parameters = inspect.signature(function).parameters.values()
+        if any(p.kind is p.VAR_KEYWORD for p in parameters):
+            return None
+        names.update(p.name for p in parameters if p.kind is not p.VAR_POSITIONAL)
+    return names
+
+
+def _routed_names(estimator, prefix, choices):
+    """The arguments a skhyper net passes on as ``prefix__name`` to its module, or to the
+    optimizers or learning-rate schedulers among ``choices`` (the values ``prefix`` takes);
+    None where they are not known."""
+    from ..nets import OPTIMIZERS, SCHEDULERS, NetMixin
+
+    if not isinstance(estimator, NetMixin):
+        return None
+    if prefix == "module":
+        names = _signature_names(estimator.module) if inspect.isclass(estimator.module) \
+            else None
+    elif prefix in ("optimizer", "lr_scheduler"):
+        table = OPTIMIZERS if prefix == "optimizer" else \
+            {name: cls for name, (cls, _) in SCHEDULERS.items()}
+        chosen = [table[c] for c in choices if isinstance(c, str) and c in table]
+        names = _signature_names(*(chosen or table.values()))
+    else:
+        return None
+    return None if names is None else names - {"self", "params", "optimizer"}
+
+
+def _check_routed_name(estimator, name, source, values_by_name):
+    """Raise UsageError for a ``prefix__name`` parameter the estimator cannot route, naming
+    what it can (every fit would fail otherwise)."""
+    if name in estimator.get_params(deep=True):  # e.g. a Pipeline step's parameter
+        return
+    prefix, _, rest = name.partition("__")
+    prefixes = getattr(estimator, "prefixes_", None)
+    if prefixes is not None:  # a skorch net; it registers these three when it initializes
+        prefixes = list(dict.fromkeys([*prefixes, "module", "criterion", "optimizer"]))
+        if prefix not in prefixes:
+            raise UsageError(f"Unknown parameter prefix {prefix!r} of {name!r} in {source} for "
+                             f"{type(estimator).__name__}.{_suggest(prefix, prefixes)} Allowed "
+                             f"prefixes: {', '.join(prefixes)}.")
+    choices = values_by_name.get(prefix, [getattr(estimator, prefix, None)])
+    allowed = _routed_names(estimator, prefix, choices)
+    if allowed is not None and rest not in allowed:
+        full_names = sorted(f"{prefix}__{a}" for a in allowed)
+        raise UsageError(f"Unknown setting {name!r} in {source}.{_suggest(name, full_names)} "
+                         f"Allowed: {', '.join(full_names)}.")
+
+
 def check_param_values(estimator, values_by_name, source):
     """Raise UsageError for a parameter the estimator does not have, or a value it rejects.
 
@@ -125,7 +178,9 @@ def check_param_values(estimator, values_by_name, source):
     """
     known = estimator.get_params(deep=False)
     for name in values_by_name:
-        if name not in known and "__" not in name:
+        if "__" in name:
+            _check_routed_name(estimator, name, source, values_by_name)
+        elif name not in known:
             raise UsageError(
                 f"Unknown parameter {name!r} in {source} for {type(estimator).__name__}."
                 f"{_suggest(name, known)}"

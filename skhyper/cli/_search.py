@@ -16,7 +16,8 @@ from .._plain import to_plain
 from ._inputs import (UsageError, check_compatible, check_param_values, is_unsupervised,
                       load_data, parse_data_params, scoring_for)
 from ._progress import fit_progress
-from ._strategies import QUICK_EPOCHS, STRATEGIES, build_search, expected_fits, resolve_space
+from ._strategies import (QUICK_EPOCHS, STRATEGIES, build_search, check_space_names,
+                          expected_fits, resolve_space)
 
 STORE_FILE = "store.sqlite"
 RUN_FILE = "run.yaml"
@@ -47,9 +48,33 @@ def _search_config(args, space, scoring, epochs):
     })
 
 
+#: Run statuses of a search that ended without finishing; a store holding only such runs, and
+#: no fit, has nothing to resume (runs left "running" may belong to a live process).
+ABANDONED = ("failed", "interrupted")
+
+
+def _holds_nothing_to_resume(path):
+    """Whether the store at ``path`` holds no fit and only runs that failed or were
+    interrupted."""
+    store = ExperimentStore(path)
+    try:
+        runs = store.runs()
+        return bool(runs["status"].isin(ABANDONED).all() and runs["fits_trained"].sum() == 0)
+    finally:
+        store.close()
+
+
+def _remove_store(path):
+    for part in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):  # SQLite's WAL files too
+        part.unlink(missing_ok=True)
+
+
 def _open_store(out, config, resume):
-    """The store of ``out``; refuses to mix a new search into an old one."""
+    """The store of ``out``; refuses to mix a new search into an old one, but replaces a store
+    whose searches all failed or were interrupted before completing a fit."""
     path = out / STORE_FILE
+    if path.exists() and _holds_nothing_to_resume(path):
+        _remove_store(path)
     if path.exists() and not resume:
         raise UsageError(f"{out} already holds a search ({STORE_FILE}); pass --resume to "
                          "continue it, or choose another --out.")
@@ -87,6 +112,7 @@ def run_search(args):
     config = _search_config(args, space, scoring, epochs)
     fixed = {}
     if space is not None:
+        check_space_names(strategy, space)
         check_param_values(estimator, {n: d.values for n, d in space.items()}, args.space)
         # Fixed settings configure the estimator; the search varies the rest.
         fixed, space = spaces.split_fixed(space)
@@ -111,6 +137,9 @@ def run_search(args):
         with parallel_backend(args.backend, n_jobs=args.n_jobs, scheduler=args.scheduler), \
                 fit_progress(store, total, disable=args.quiet):
             search.fit(data.X, None if is_unsupervised(family) else data.y)
+    except KeyboardInterrupt:
+        store.finish_run("interrupted")
+        raise
     except BaseException:
         store.finish_run("failed")
         raise

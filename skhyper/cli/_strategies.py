@@ -78,7 +78,10 @@ def quick_grid(family):
 
 
 def resolve_space(strategy, family, space):
-    """The space the strategy searches: --space converted to its kind, else the family's."""
+    """The space the strategy searches: --space converted to its kind, else the family's.
+
+    Raises UsageError for a space the strategy's search tool cannot take.
+    """
     if strategy == "baseline":
         return {}
     if strategy == "quick":
@@ -86,12 +89,21 @@ def resolve_space(strategy, family, space):
     kind = SPACE_KIND[strategy]
     if space is None:
         try:
-            return family.search_space(kind)
+            param_space = family.search_space(kind)
         except KeyError as exc:
             raise UsageError(f"{exc.args[0]} Pass one with --space space.yaml.") from None
-    convert = {"grid": spaces.to_grid, "random": spaces.to_distributions,
-               "bayes": spaces.to_skopt}[kind]
-    return convert(space)
+    else:
+        convert = {"grid": spaces.to_grid, "random": spaces.to_distributions,
+                   "bayes": spaces.to_skopt}[kind]
+        param_space = convert(space)
+    return param_space
+
+
+def check_space_names(strategy, names):
+    """Raise UsageError for a space parameter the strategy sets itself."""
+    if strategy == "halving" and "max_epochs" in names:
+        raise UsageError("--strategy halving uses max_epochs as its resource; remove "
+                         "max_epochs from the space and set the budget with --epochs.")
 
 
 def expected_fits(strategy, param_space, n_iter, n_splits):
@@ -124,9 +136,6 @@ def build_search(strategy, estimator, param_space, *, cv, scoring, n_iter, epoch
     if strategy == "bayes":
         return BayesSearch(estimator, param_space, n_iter=n_iter, random_state=seed, **common)
     if strategy == "halving":
-        if "max_epochs" in param_space:
-            raise UsageError("--strategy halving uses max_epochs as its resource; remove "
-                             "max_epochs from the space and set the budget with --epochs.")
         return HalvingGridSearch(estimator, param_space, resource="max_epochs",
                                  max_resources=epochs or estimator.max_epochs,
                                  min_resources="exhaust", factor=3, random_state=seed,
