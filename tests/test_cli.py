@@ -221,11 +221,18 @@ def test_unknown_name_exits_with_one_line(tmp_path):
     ("hidden_size: [4, -6]\n", [], "Invalid hidden_size=-6: must be >= 1."),
     ("hiden_size: [4]\n", [], "Unknown parameter 'hiden_size'"),
     ("optimizer: [adam, adamm]\n", [], "Did you mean 'adam'?"),
-    ("lr: {log-uniform: [0.001, 0.1]}\n", [], "Grid search needs a list"),
+    ("lr: {log-uniform: [0.001, 0.1]}\n", [], "--strategy grid needs a list"),
+    ("lr: {log-uniform: [0.001, 0.1]}\n", ["--strategy", "halving"],
+     "--strategy halving needs a list of values for every parameter; lr is a range."),
     ("lr: [0.01]\n", ["--scoring", "neg_mse"], "Invalid --scoring='neg_mse'"),
     ("lr: [0.01]\n", ["--data-param", "seqlen=5"], "Did you mean 'seq_len'?"),
     ("lr: [0.01]\n", ["--data-param", "seq_len=0"], "Invalid seq_len=0: must be >= 1."),
     ("lr: [0.01]\n", ["--cv", "1"], "cross-validation needs >= 2 folds"),
+    ("lr: [0.01]\n", ["--cv", "0"], "invalid value 0: cross-validation needs >= 2 folds"),
+    ("lr: [0.01]\n", ["--data", "csv"],
+     "--data csv needs --data-param path=<value> (required by its loader)."),
+    ("lr: [0.01]\n", ["--data", "csv", "--data-param", "path=nope.csv"],
+     "--data csv: CSV file 'nope.csv' not found"),
     ("lr: [0.01]\n", ["--strategy", "gird"], "Invalid --strategy='gird'. Did you mean 'grid'?"),
     ("lr: [0.01]\n", ["--data", "sine"], "Unknown dataset family 'sine'."),
     ("hidden_size: [4, 6\nlr: 0.01\n", [], "Malformed YAML in"),
@@ -399,3 +406,12 @@ def test_ctrl_c_marks_the_run_interrupted(tmp_path, capsys, monkeypatch):
     assert "interrupted" in capsys.readouterr().err
     assert list(ExperimentStore(tmp_path / "o" / "store.sqlite").runs()["status"]) == \
         ["interrupted"]
+
+
+def test_out_naming_a_file_exits_with_one_line(tmp_path, capsys):
+    (tmp_path / "taken").write_text("")
+    assert main(["search", "--model", "lstm", *DATA, "--strategy", "quick", "--out",
+                 str(tmp_path / "taken")]) == 2
+    assert capsys.readouterr().err == (f"skhyper search: error: --out {tmp_path / 'taken'} is a "
+                                       "file; name a directory (new, or one that skhyper "
+                                       "wrote).\n")

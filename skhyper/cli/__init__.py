@@ -31,7 +31,10 @@ def _positive_int(text):
 
 
 def _folds(text):
-    value = _positive_int(text)
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid value {text!r}: expected an integer") from None
     if value < 2:
         raise argparse.ArgumentTypeError(f"invalid value {value}: cross-validation needs >= 2 "
                                          "folds")

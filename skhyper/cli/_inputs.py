@@ -49,10 +49,22 @@ def load_data(name, params):
                 f"Unknown --data-param {key!r} for dataset {name!r}.{_suggest(key, accepted)} "
                 f"Allowed: {', '.join(accepted)}."
             )
+    required = [key for key, p in accepted.items() if p.default is p.empty
+                and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and key not in params]
+    if required:
+        needed = " and ".join(f"--data-param {key}=<value>" for key in required)
+        raise UsageError(f"--data {name} needs {needed} (required by its loader).")
     try:
         return family.load(**params)
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, OSError) as exc:  # OSError: a file it cannot read
         raise UsageError(f"--data {name}: {exc}") from None
+
+
+def check_out_dir(out, option="--out"):
+    """Raise UsageError when ``out`` exists but is not a directory."""
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"{option} {out} is a file; name a directory (new, or one that "
+                         "skhyper wrote).")
 
 
 def default_scoring(task):

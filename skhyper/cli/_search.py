@@ -13,8 +13,8 @@ from ..validation import check_choice
 from ..parallel import parallel_backend
 from ..tracking import ExperimentStore, StoreCheckpoint
 from .._plain import to_plain
-from ._inputs import (UsageError, check_compatible, check_param_values, is_unsupervised,
-                      load_data, parse_data_params, scoring_for)
+from ._inputs import (UsageError, check_compatible, check_out_dir, check_param_values,
+                      is_unsupervised, load_data, parse_data_params, scoring_for)
 from ._progress import fit_progress
 from ._strategies import (QUICK_EPOCHS, STRATEGIES, build_search, check_space_names,
                           expected_fits, resolve_space)
@@ -93,6 +93,7 @@ def _open_store(out, config, resume):
 
 def run_search(args):
     out = Path(args.out)
+    check_out_dir(out)
     strategy = _choice("--strategy", args.strategy, STRATEGIES)
     _choice("--backend", args.backend, BACKENDS)
     if args.scheduler and args.backend != "dask":

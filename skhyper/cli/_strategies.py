@@ -92,11 +92,24 @@ def resolve_space(strategy, family, space):
             param_space = family.search_space(kind)
         except KeyError as exc:
             raise UsageError(f"{exc.args[0]} Pass one with --space space.yaml.") from None
+    elif kind == "grid":
+        param_space = _grid_of(strategy, space)
     else:
-        convert = {"grid": spaces.to_grid, "random": spaces.to_distributions,
-                   "bayes": spaces.to_skopt}[kind]
+        convert = {"random": spaces.to_distributions, "bayes": spaces.to_skopt}[kind]
         param_space = convert(space)
     return param_space
+
+
+def _grid_of(strategy, space):
+    """--space as a grid, with an error that names the strategy (grid or halving)."""
+    ranges = [dim.name for dim in space.values() if dim.is_range]
+    if ranges:
+        raise UsageError(
+            f"--strategy {strategy} needs a list of values for every parameter; "
+            f"{', '.join(ranges)} {'is a range' if len(ranges) == 1 else 'are ranges'}. "
+            "Write them as lists, or use --strategy random, bayes or staged."
+        )
+    return spaces.to_grid(space)
 
 
 def check_space_names(strategy, names):
