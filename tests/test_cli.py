@@ -415,3 +415,27 @@ def test_out_naming_a_file_exits_with_one_line(tmp_path, capsys):
     assert capsys.readouterr().err == (f"skhyper search: error: --out {tmp_path / 'taken'} is a "
                                        "file; name a directory (new, or one that skhyper "
                                        "wrote).\n")
+
+
+def test_train_loads_the_data_of_the_search_and_keeps_an_existing_model(tmp_path, capsys,
+                                                                        uninterrupted):
+    best = yaml.safe_load((uninterrupted / "best_config.yaml").read_text())
+    assert best["data_params"] == DATA_PARAMS
+    out = tmp_path / "model"
+    args = ["train", "--config", str(uninterrupted / "best_config.yaml"), "--epochs", "1",
+            "--data-param", "stride=4", "--out", str(out)]
+    assert main(args) == 0
+    shown = capsys.readouterr().out
+    assert "using the search's data parameters from " in shown
+    assert "duration=1, sampling_rate=200, seq_len=10 (--data-param overrides)" in shown
+    config = yaml.safe_load((out / "config.yaml").read_text())
+    assert config["data_params"] == {**DATA_PARAMS, "stride": 4}
+    n_samples = len(skhyper.load_dataset("sine-mixture", **{**DATA_PARAMS, "stride": 4}).X)
+    assert f"on all of sine-mixture ({n_samples} samples)" in shown
+    # as search does, train refuses to overwrite what an earlier run wrote
+    (out / "config.yaml").write_text("kept")
+    assert main(args) == 2
+    assert capsys.readouterr().err == (f"skhyper train: error: {out} already holds a trained "
+                                       "model (model.joblib); choose another --out, or delete "
+                                       "it first.\n")
+    assert (out / "config.yaml").read_text() == "kept"

@@ -13,8 +13,8 @@ from tqdm.auto import tqdm
 
 from .. import registry
 from .._plain import to_plain
-from ._inputs import (UsageError, check_compatible, check_param_values, is_unsupervised,
-                      load_data, parse_data_params)
+from ._inputs import (UsageError, check_compatible, check_out_dir, check_param_values,
+                      is_unsupervised, load_data, parse_data_params)
 
 MODEL_FILE = "model.joblib"
 
@@ -63,6 +63,19 @@ def read_config(path):
     return config
 
 
+def _recorded_data_params(config, dataset):
+    """The loader arguments the search recorded in its best_config.yaml, when it searched
+    ``dataset``."""
+    recorded = config.get("data_params") or {}
+    if config.get("dataset") != dataset or not isinstance(recorded, dict):
+        return {}
+    return recorded
+
+
+def _format_params(params):
+    return ", ".join(f"{key}={value}" for key, value in params.items())
+
+
 def run_train(args):
     config = read_config(args.config)
     model = args.model or config.get("model")
@@ -70,8 +83,16 @@ def run_train(args):
     if not model or not dataset:
         raise UsageError(f"{args.config} names no {'model' if not model else 'dataset'}; "
                          "pass --model and --data.")
+    out = Path(args.out)
+    check_out_dir(out)
+    if (out / MODEL_FILE).exists():
+        raise UsageError(f"{out} already holds a trained model ({MODEL_FILE}); choose another "
+                         "--out, or delete it first.")
     family = registry.get_model(model)
-    data_params = parse_data_params(args.data_param)
+    given = parse_data_params(args.data_param)
+    recorded = {key: value for key, value in _recorded_data_params(config, dataset).items()
+                if key not in given}
+    data_params = {**recorded, **given}
     data = load_data(dataset, data_params)
     params = dict(config.get("params") or {})
     params["random_state"] = args.seed
@@ -91,7 +112,6 @@ def run_train(args):
     estimator.fit(data.X, None if unsupervised else data.y)
     elapsed = time.perf_counter() - started
 
-    out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     joblib.dump(estimator, out / MODEL_FILE)
     history = getattr(estimator, "history", None)
@@ -116,6 +136,9 @@ def run_train(args):
     with open(out / "config.yaml", "w", encoding="utf-8") as handle:
         yaml.safe_dump(saved, handle, sort_keys=False)
     if not args.quiet:
+        if recorded:
+            print(f"using the search's data parameters from {args.config}: "
+                  f"{_format_params(recorded)} (--data-param overrides)")
         print(f"trained {model} on all of {dataset} ({len(data.X)} samples) in {elapsed:.1f} s")
         if test_score is not None:
             print(f"test {scoring}: {test_score:.6g}")
