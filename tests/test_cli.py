@@ -235,6 +235,12 @@ def test_unknown_name_exits_with_one_line(tmp_path):
      "--data csv: CSV file 'nope.csv' not found"),
     ("lr: [0.01]\n", ["--strategy", "gird"], "Invalid --strategy='gird'. Did you mean 'grid'?"),
     ("lr: [0.01]\n", ["--data", "sine"], "Unknown dataset family 'sine'."),
+    ("hidden_size: [4]\nlr: [0.1]\nhidden_size: [8]\n", [],
+     "Duplicate key 'hidden_size' at line 3, column 1 (first at line 1, column 1) in "),
+    ("lr: {uniform: [0.1, 0.2], uniform: [0.2, 0.3]}\n", ["--strategy", "random"],
+     "Duplicate key 'uniform' at line 1, column 27 (first at line 1, column 6)"),
+    ("lr: [0.01]\n", ["--data-param", "seq_len=5", "--data-param", "seq_len=6"],
+     "--data-param seq_len is given twice"),
     ("hidden_size: [4, 6\nlr: 0.01\n", [], "Malformed YAML in"),
     ("hidden_size: [4, 6\nlr: 0.01\n", [], "at line 2, column 3"),
 ])

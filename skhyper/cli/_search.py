@@ -14,7 +14,8 @@ from ..parallel import parallel_backend
 from ..tracking import ExperimentStore, StoreCheckpoint
 from .._plain import to_plain
 from ._inputs import (UsageError, check_compatible, check_out_dir, check_param_values,
-                      is_unsupervised, load_data, parse_data_params, scoring_for)
+                      is_unsupervised, load_data, load_space_file, parse_data_params,
+                      scoring_for)
 from ._progress import fit_progress
 from ._strategies import (QUICK_EPOCHS, STRATEGIES, build_search, check_space_names,
                           expected_fits, resolve_space)
@@ -103,7 +104,7 @@ def run_search(args):
                          "grid, random, bayes, halving or staged.")
     family = registry.get_model(args.model)
     data = load_data(args.data, parse_data_params(args.data_param))
-    space = spaces.load_space(args.space) if args.space else None
+    space = load_space_file(args.space) if args.space else None
     epochs = args.epochs or (QUICK_EPOCHS if strategy == "quick" else None)
 
     estimator = family.make_estimator(random_state=args.seed,
