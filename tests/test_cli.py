@@ -445,3 +445,14 @@ def test_train_loads_the_data_of_the_search_and_keeps_an_existing_model(tmp_path
                                        "model (model.joblib); choose another --out, or delete "
                                        "it first.\n")
     assert (out / "config.yaml").read_text() == "kept"
+
+
+def test_best_config_keeps_fixed_values_equal_to_the_defaults(tmp_path):
+    space = tmp_path / "space.yaml"
+    # 64 and 1e-3 are the LSTM's defaults: write_report alone would leave them out.
+    space.write_text("hidden_size: [4, 6]\nbatch_size: 64\nlr: 0.001\npatience: null\n")
+    args = tiny_search(tmp_path / "o", space, "--n-iter", "1")
+    args[args.index("grid")] = "random"
+    assert main(args) == 0
+    params = yaml.safe_load((tmp_path / "o" / "best_config.yaml").read_text())["params"]
+    assert {"batch_size": 64, "lr": 0.001, "patience": None}.items() <= params.items()

@@ -167,14 +167,16 @@ def write_bundle(out, search, config):
     # values, --epochs, --seed): make_estimator(model, **params) rebuilds the best candidate.
     files = write_report(search, out, model=config["model"], dataset=config["data"],
                          n_train=config["n_samples"] - n_test, n_test=n_test)
-    _add_data_params(Path(files["best_config"]), config)
+    _complete_best_config(Path(files["best_config"]), config)
     return sorted(Path(p).name for key, p in files.items() if key != "figures") + ["figures/"]
 
 
-def _add_data_params(path, config):
-    """Record the dataset loader's arguments in best_config.yaml, so that ``skhyper train``
-    loads the data the search used."""
+def _complete_best_config(path, config):
+    """Add to best_config.yaml what write_report cannot know: the space's fixed values that
+    equal the class defaults (it keeps only settings that differ from them), and the dataset
+    loader's arguments, so that ``skhyper train`` loads the data the search used."""
     best = yaml.safe_load(path.read_text(encoding="utf-8"))
+    best["params"] = {**(config.get("fixed_params") or {}), **best["params"]}
     best["data_params"] = config.get("data_params") or {}
     path.write_text(yaml.safe_dump(best, sort_keys=False), encoding="utf-8")
 
