@@ -456,3 +456,20 @@ def test_best_config_keeps_fixed_values_equal_to_the_defaults(tmp_path):
     assert main(args) == 0
     params = yaml.safe_load((tmp_path / "o" / "best_config.yaml").read_text())["params"]
     assert {"batch_size": 64, "lr": 0.001, "patience": None}.items() <= params.items()
+
+
+def test_staged_epochs_bound_exploration_and_early_stopping_is_off(tmp_path):
+    space = tmp_path / "space.yaml"
+    space.write_text("hidden_size: [4, 6]\nnum_layers: 1\n")  # the LSTM's patience is 15
+    out = tmp_path / "staged"
+    args = tiny_search(out, space, "--n-iter", "2")
+    args[args.index("grid")] = "staged"
+    args[args.index("--epochs") + 1] = "2"
+    assert main(args) == 0
+    search = joblib.load(out / "search.joblib")
+    assert search.rung_epochs_[-1] == 2  # --epochs: the last exploration rung
+    assert max(search.cv_results_["epochs"]) <= 4  # the extended stage: up to twice as many
+    assert search.best_estimator_.patience is None
+    params = yaml.safe_load((out / "best_config.yaml").read_text())["params"]
+    assert params["patience"] is None
+    assert params["max_epochs"] == search.cv_results_["epochs"][search.best_index_]

@@ -81,7 +81,9 @@ def build_parser():
     search.add_argument("--scoring", help="scikit-learn scorer name (default by task: "
                                           "neg_mean_squared_error or accuracy)")
     search.add_argument("--epochs", type=_positive_int,
-                        help="epochs per fit (default: the family's; quick: 5)")
+                        help="epochs per fit (default: the family's; quick: 5); halving: the "
+                             "most a candidate trains; staged: the last exploration rung's, "
+                             "and the best candidate then trains up to twice as many")
     search.add_argument("--n-jobs", type=_jobs, default=1, help="parallel fits (default 1)")
     search.add_argument("--backend", default="loky", metavar="{" + ",".join(BACKENDS) + "}",
                         help="joblib backend (default loky)")

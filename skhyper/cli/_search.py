@@ -18,7 +18,7 @@ from ._inputs import (UsageError, check_compatible, check_out_dir, check_param_v
                       scoring_for)
 from ._progress import fit_progress
 from ._strategies import (QUICK_EPOCHS, STRATEGIES, build_search, check_space_names,
-                          expected_fits, resolve_space)
+                          expected_fits, resolve_space, staged_defaults)
 
 STORE_FILE = "store.sqlite"
 RUN_FILE = "run.yaml"
@@ -122,6 +122,8 @@ def run_search(args):
     config["fixed_params"] = to_plain(fixed)
     config["n_samples"] = len(data.X)
     param_space = resolve_space(strategy, family, space)
+    if strategy == "staged":
+        staged_defaults(estimator, set(fixed) | set(param_space))
 
     store = _open_store(out, config, args.resume)
     store.start_run(config)

@@ -13,8 +13,10 @@ halving
     scikit-learn's HalvingGridSearchCV with epochs (``max_epochs``) as the resource.
 staged
     :class:`skhyper.StagedHalvingSearchCV`: --n-iter candidates drawn from the family's random
-    space or --space, warm-started successive halving up to --epochs, then an extended stage
-    for the best; resumed through the search's own ``store=``.
+    space or --space, warm-started successive halving up to --epochs (the last exploration
+    rung), then an extended stage training the best up to twice --epochs; resumed through the
+    search's own ``store=``. The net's own early stopping is off unless the space sets
+    ``patience``.
 """
 
 import numpy as np
@@ -110,6 +112,14 @@ def _grid_of(strategy, space):
             "Write them as lists, or use --strategy random, bayes or staged."
         )
     return spaces.to_grid(space)
+
+
+def staged_defaults(estimator, space_names):
+    """Switch off a net's own early stopping for the staged search, unless the space sets
+    ``patience``: the search decides how long each candidate trains, and every warm-started
+    continuation would restart the net's patience count (docs/search.md)."""
+    if "patience" in estimator.get_params(deep=False) and "patience" not in space_names:
+        estimator.set_params(patience=None)
 
 
 def check_space_names(strategy, names):
