@@ -473,3 +473,30 @@ def test_staged_epochs_bound_exploration_and_early_stopping_is_off(tmp_path):
     params = yaml.safe_load((out / "best_config.yaml").read_text())["params"]
     assert params["patience"] is None
     assert params["max_epochs"] == search.cv_results_["epochs"][search.best_index_]
+
+
+def test_version(capsys):
+    from importlib.metadata import version
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+    assert exit_info.value.code == 0
+    assert capsys.readouterr().out == f"skhyper {version('skhyper')}\n"
+
+
+def test_list_columns_fit_long_distribution_names(monkeypatch, capsys):
+    from skhyper import registry
+
+    infos = registry.plugin_infos()
+    lstm = next(i for i in infos if i.name == "lstm")
+    long = registry.PluginInfo(name="tcn", group=registry.MODEL_GROUP, value="x:family",
+                               distribution="skhyper-temporal-convolutions", version="10.2.3",
+                               family=lstm.family)
+    monkeypatch.setattr(registry, "plugin_infos", lambda: infos + [long])
+    assert main(["list"]) == 0
+    rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("  ")]
+    descriptions = {i.name: i.family.description for i in infos + [long] if i.error is None}
+    # every description starts in the same column, after the longest source and two spaces
+    starts = {len(row) - len(descriptions[row.split()[0]]) for row in rows}
+    assert len(starts) == 1
+    assert "skhyper-temporal-convolutions 10.2.3  LSTM regressor" in "\n".join(rows)

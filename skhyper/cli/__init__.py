@@ -2,11 +2,12 @@
 
 Bad input ends the command with one line on stderr and exit status 2; a search that fails while
 running exits with status 1 (its completed fits stay in the store: re-run with ``--resume``).
-See docs/cli.md.
+The user guide is docs/cli.md in the source tree; ``skhyper COMMAND --help`` lists the options.
 """
 
 import argparse
 import sys
+from importlib.metadata import PackageNotFoundError, version
 
 import yaml
 
@@ -53,12 +54,23 @@ def _jobs(text):
     return value
 
 
+def _version():
+    """The installed distribution's version (the package's own when run from a source tree)."""
+    try:
+        return version("skhyper")
+    except PackageNotFoundError:
+        from .. import __version__
+        return __version__
+
+
 def build_parser():
     """The argparse parser of the ``skhyper`` command."""
     from ._search import BACKENDS
     from ._strategies import STRATEGIES
 
-    parser = _Parser(prog="skhyper", description="Search, report and train skhyper models.")
+    parser = _Parser(prog="skhyper", description="Search, report and train skhyper models.",
+                     epilog="Run skhyper COMMAND --help for the options of each command.")
+    parser.add_argument("--version", action="version", version=f"skhyper {_version()}")
     parser.add_argument("--quiet", action="store_true", help="no progress bar or summary")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
@@ -73,8 +85,13 @@ def build_parser():
                         help="dataset loader argument, value read as YAML; repeatable")
     search.add_argument("--strategy", required=True, metavar="{" + ",".join(STRATEGIES) + "}",
                         help="baseline: the family's defaults; quick: seed 000's 2x2 demo; "
-                             "the others as in docs/cli.md")
-    search.add_argument("--space", metavar="SPACE.yaml", help="search space (docs/cli.md)")
+                             "grid, random, bayes: scikit-learn's and skopt's searches; "
+                             "halving: successive halving with epochs as the resource; staged: "
+                             "warm-started halving, then longer training for the best")
+    search.add_argument("--space", metavar="SPACE.yaml",
+                        help="YAML mapping each parameter to a list of values, a fixed value, "
+                             "or {uniform|log-uniform|int: [low, high]} (default: the family's "
+                             "space)")
     search.add_argument("--n-iter", type=_positive_int, default=10,
                         help="candidates for random, bayes and staged (default 10)")
     search.add_argument("--cv", type=_folds, default=3, help="K-fold splits (default 3)")
