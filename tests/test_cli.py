@@ -221,13 +221,26 @@ def test_unknown_name_exits_with_one_line(tmp_path):
     ("hidden_size: [4, -6]\n", [], "Invalid hidden_size=-6: must be >= 1."),
     ("hiden_size: [4]\n", [], "Unknown parameter 'hiden_size'"),
     ("optimizer: [adam, adamm]\n", [], "Did you mean 'adam'?"),
-    ("lr: {log-uniform: [0.001, 0.1]}\n", [], "Grid search needs a list"),
+    ("lr: {log-uniform: [0.001, 0.1]}\n", [], "--strategy grid needs a list"),
+    ("lr: {log-uniform: [0.001, 0.1]}\n", ["--strategy", "halving"],
+     "--strategy halving needs a list of values for every parameter; lr is a range."),
     ("lr: [0.01]\n", ["--scoring", "neg_mse"], "Invalid --scoring='neg_mse'"),
     ("lr: [0.01]\n", ["--data-param", "seqlen=5"], "Did you mean 'seq_len'?"),
     ("lr: [0.01]\n", ["--data-param", "seq_len=0"], "Invalid seq_len=0: must be >= 1."),
     ("lr: [0.01]\n", ["--cv", "1"], "cross-validation needs >= 2 folds"),
+    ("lr: [0.01]\n", ["--cv", "0"], "invalid value 0: cross-validation needs >= 2 folds"),
+    ("lr: [0.01]\n", ["--data", "csv"],
+     "--data csv needs --data-param path=<value> (required by its loader)."),
+    ("lr: [0.01]\n", ["--data", "csv", "--data-param", "path=nope.csv"],
+     "--data csv: CSV file 'nope.csv' not found"),
     ("lr: [0.01]\n", ["--strategy", "gird"], "Invalid --strategy='gird'. Did you mean 'grid'?"),
     ("lr: [0.01]\n", ["--data", "sine"], "Unknown dataset family 'sine'."),
+    ("hidden_size: [4]\nlr: [0.1]\nhidden_size: [8]\n", [],
+     "Duplicate key 'hidden_size' at line 3, column 1 (first at line 1, column 1) in "),
+    ("lr: {uniform: [0.1, 0.2], uniform: [0.2, 0.3]}\n", ["--strategy", "random"],
+     "Duplicate key 'uniform' at line 1, column 27 (first at line 1, column 6)"),
+    ("lr: [0.01]\n", ["--data-param", "seq_len=5", "--data-param", "seq_len=6"],
+     "--data-param seq_len is given twice"),
     ("hidden_size: [4, 6\nlr: 0.01\n", [], "Malformed YAML in"),
     ("hidden_size: [4, 6\nlr: 0.01\n", [], "at line 2, column 3"),
 ])
@@ -303,3 +316,187 @@ def test_each_strategy_runs_and_resumes(tmp_path, capsys, strategy, space, n_can
     assert main(args + ["--resume"]) == 0
     assert store.count_fits(run=2) == (lost, n_fits - lost)  # (trained, restored)
     assert_same_results(joblib.load(out / "search.joblib").cv_results_, search.cv_results_)
+
+
+@pytest.mark.parametrize("pair, message", [
+    (["--model", "lstm", "--data", "digits"],
+     "model 'lstm' is a regression model on 3-D sequences (samples, steps, features); "
+     "dataset 'digits' is classification with 2-D X."),
+    (["--model", "lstm", "--data", "digits", "--data-param", "as_sequences=true"],
+     "dataset 'digits' is classification with 3-D X."),
+    (["--model", "autoencoder", "--data", "market", "--data-param", "n_steps=200"],
+     "model 'autoencoder' is an unsupervised model on 2-D X (samples, features); "
+     "dataset 'market' is multitask with 3-D X."),
+    (["--model", "cnn-lstm", "--data", "market", "--data-param", "n_steps=200",
+      "--scoring", "accuracy"],
+     "--scoring accuracy cannot score a multitask search (the model's own score() does)"),
+    (["--model", "cnn-lstm", *DATA], "model 'cnn-lstm' is a multitask model"),
+])
+def test_mismatched_model_and_data_exit_before_training(tmp_path, capsys, pair, message):
+    assert main(["search", *pair, "--strategy", "quick", "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and message in err, err
+    assert not (tmp_path / "o").exists()
+
+
+def test_unsupervised_model_searches_any_tabular_data_without_y(tmp_path):
+    out = tmp_path / "ae"
+    assert main(["--quiet", "search", "--model", "autoencoder", "--data", "diabetes",
+                 "--strategy", "baseline", "--epochs", "1", "--cv", "2", "--out",
+                 str(out)]) == 0
+    # the autoencoder's own score (negative reconstruction error), not a regression scorer
+    assert yaml.safe_load((out / "best_config.yaml").read_text())["scoring"] == \
+        "Autoencoder.score"
+    assert yaml.safe_load((out / "run.yaml").read_text())["test_score"] < 0
+    assert main(["--quiet", "train", "--config", str(out / "best_config.yaml"), "--epochs", "1",
+                 "--out", str(tmp_path / "model")]) == 0
+    assert yaml.safe_load((tmp_path / "model" / "config.yaml").read_text())["test_score"] < 0
+
+
+def tiny_search(out, space, *extra):
+    """Arguments of a one-candidate grid search on tiny data (2 folds, 1 epoch)."""
+    return ["--quiet", "search", "--model", "lstm", *DATA, "--strategy", "grid", "--space",
+            str(space), "--epochs", "1", "--cv", "2", "--out", str(out), *extra]
+
+
+@pytest.mark.parametrize("strategy, space, message", [
+    ("halving", "hidden_size: [4]\nmax_epochs: [1, 2]\n",
+     "--strategy halving uses max_epochs as its resource"),
+    ("grid", "hidden_size: [4]\nlr_scheduler: step\nlr_scheduler__gama: [0.5]\n",
+     "Unknown setting 'lr_scheduler__gama' in "),
+    ("grid", "hidden_size: [4]\nlr_scheduler: step\nlr_scheduler__gama: [0.5]\n",
+     "Did you mean 'lr_scheduler__gamma'? Allowed: lr_scheduler__gamma, "),
+    ("grid", "hidden_size: [4]\nlr_schedular__gamma: [0.5]\n",
+     "Unknown parameter prefix 'lr_schedular' of 'lr_schedular__gamma'"),
+    ("grid", "hidden_size: [4]\noptimizer__momentum: [0.5]\n",
+     "Unknown setting 'optimizer__momentum'"),  # the default optimizer is Adam
+])
+def test_space_errors_exit_before_the_store_exists(tmp_path, capsys, strategy, space, message):
+    path = tmp_path / "space.yaml"
+    path.write_text(space)
+    args = tiny_search(tmp_path / "o", path)
+    args[args.index("grid")] = strategy
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and message in err, err
+    assert not (tmp_path / "o").exists()
+
+
+def test_failed_search_is_recorded_and_does_not_block_a_corrected_one(tmp_path, capsys):
+    out = tmp_path / "o"
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("hidden_size: [4]\noptimizer: sgd\noptimizer__momentum: -0.5\n")  # torch: < 0
+    assert main(tiny_search(out, bad)) == 1
+    err = capsys.readouterr().err
+    assert err == "skhyper search: failed: ValueError: All the 2 fits failed: ValueError: " \
+                  "Invalid momentum value: -0.5\n"
+    assert list(ExperimentStore(out / "store.sqlite").runs()["status"]) == ["failed"]
+    good = tmp_path / "good.yaml"
+    good.write_text("hidden_size: [4]\noptimizer: sgd\noptimizer__momentum: 0.5\n")
+    assert main(tiny_search(out, good)) == 0  # nothing completed: no --resume needed
+    runs = ExperimentStore(out / "store.sqlite").runs()
+    assert list(runs["status"]) == ["finished"] and runs["fits_trained"].sum() == 3
+
+
+def test_ctrl_c_marks_the_run_interrupted(tmp_path, capsys, monkeypatch):
+    from skhyper.cli import _search
+
+    class Interrupted:
+        def fit(self, X, y):
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(_search, "build_search", lambda *args, **kwargs: Interrupted())
+    space = tmp_path / "space.yaml"
+    space.write_text("hidden_size: [4]\n")
+    assert main(tiny_search(tmp_path / "o", space)) == 130
+    assert "interrupted" in capsys.readouterr().err
+    assert list(ExperimentStore(tmp_path / "o" / "store.sqlite").runs()["status"]) == \
+        ["interrupted"]
+
+
+def test_out_naming_a_file_exits_with_one_line(tmp_path, capsys):
+    (tmp_path / "taken").write_text("")
+    assert main(["search", "--model", "lstm", *DATA, "--strategy", "quick", "--out",
+                 str(tmp_path / "taken")]) == 2
+    assert capsys.readouterr().err == (f"skhyper search: error: --out {tmp_path / 'taken'} is a "
+                                       "file; name a directory (new, or one that skhyper "
+                                       "wrote).\n")
+
+
+def test_train_loads_the_data_of_the_search_and_keeps_an_existing_model(tmp_path, capsys,
+                                                                        uninterrupted):
+    best = yaml.safe_load((uninterrupted / "best_config.yaml").read_text())
+    assert best["data_params"] == DATA_PARAMS
+    out = tmp_path / "model"
+    args = ["train", "--config", str(uninterrupted / "best_config.yaml"), "--epochs", "1",
+            "--data-param", "stride=4", "--out", str(out)]
+    assert main(args) == 0
+    shown = capsys.readouterr().out
+    assert "using the search's data parameters from " in shown
+    assert "duration=1, sampling_rate=200, seq_len=10 (--data-param overrides)" in shown
+    config = yaml.safe_load((out / "config.yaml").read_text())
+    assert config["data_params"] == {**DATA_PARAMS, "stride": 4}
+    n_samples = len(skhyper.load_dataset("sine-mixture", **{**DATA_PARAMS, "stride": 4}).X)
+    assert f"on all of sine-mixture ({n_samples} samples)" in shown
+    # as search does, train refuses to overwrite what an earlier run wrote
+    (out / "config.yaml").write_text("kept")
+    assert main(args) == 2
+    assert capsys.readouterr().err == (f"skhyper train: error: {out} already holds a trained "
+                                       "model (model.joblib); choose another --out, or delete "
+                                       "it first.\n")
+    assert (out / "config.yaml").read_text() == "kept"
+
+
+def test_best_config_keeps_fixed_values_equal_to_the_defaults(tmp_path):
+    space = tmp_path / "space.yaml"
+    # 64 and 1e-3 are the LSTM's defaults: write_report alone would leave them out.
+    space.write_text("hidden_size: [4, 6]\nbatch_size: 64\nlr: 0.001\npatience: null\n")
+    args = tiny_search(tmp_path / "o", space, "--n-iter", "1")
+    args[args.index("grid")] = "random"
+    assert main(args) == 0
+    params = yaml.safe_load((tmp_path / "o" / "best_config.yaml").read_text())["params"]
+    assert {"batch_size": 64, "lr": 0.001, "patience": None}.items() <= params.items()
+
+
+def test_staged_epochs_bound_exploration_and_early_stopping_is_off(tmp_path):
+    space = tmp_path / "space.yaml"
+    space.write_text("hidden_size: [4, 6]\nnum_layers: 1\n")  # the LSTM's patience is 15
+    out = tmp_path / "staged"
+    args = tiny_search(out, space, "--n-iter", "2")
+    args[args.index("grid")] = "staged"
+    args[args.index("--epochs") + 1] = "2"
+    assert main(args) == 0
+    search = joblib.load(out / "search.joblib")
+    assert search.rung_epochs_[-1] == 2  # --epochs: the last exploration rung
+    assert max(search.cv_results_["epochs"]) <= 4  # the extended stage: up to twice as many
+    assert search.best_estimator_.patience is None
+    params = yaml.safe_load((out / "best_config.yaml").read_text())["params"]
+    assert params["patience"] is None
+    assert params["max_epochs"] == search.cv_results_["epochs"][search.best_index_]
+
+
+def test_version(capsys):
+    from importlib.metadata import version
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+    assert exit_info.value.code == 0
+    assert capsys.readouterr().out == f"skhyper {version('skhyper')}\n"
+
+
+def test_list_columns_fit_long_distribution_names(monkeypatch, capsys):
+    from skhyper import registry
+
+    infos = registry.plugin_infos()
+    lstm = next(i for i in infos if i.name == "lstm")
+    long = registry.PluginInfo(name="tcn", group=registry.MODEL_GROUP, value="x:family",
+                               distribution="skhyper-temporal-convolutions", version="10.2.3",
+                               family=lstm.family)
+    monkeypatch.setattr(registry, "plugin_infos", lambda: infos + [long])
+    assert main(["list"]) == 0
+    rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("  ")]
+    descriptions = {i.name: i.family.description for i in infos + [long] if i.error is None}
+    # every description starts in the same column, after the longest source and two spaces
+    starts = {len(row) - len(descriptions[row.split()[0]]) for row in rows}
+    assert len(starts) == 1
+    assert "skhyper-temporal-convolutions 10.2.3  LSTM regressor" in "\n".join(rows)

@@ -2,11 +2,12 @@
 
 Bad input ends the command with one line on stderr and exit status 2; a search that fails while
 running exits with status 1 (its completed fits stay in the store: re-run with ``--resume``).
-See docs/cli.md.
+The user guide is docs/cli.md in the source tree; ``skhyper COMMAND --help`` lists the options.
 """
 
 import argparse
 import sys
+from importlib.metadata import PackageNotFoundError, version
 
 import yaml
 
@@ -31,7 +32,10 @@ def _positive_int(text):
 
 
 def _folds(text):
-    value = _positive_int(text)
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid value {text!r}: expected an integer") from None
     if value < 2:
         raise argparse.ArgumentTypeError(f"invalid value {value}: cross-validation needs >= 2 "
                                          "folds")
@@ -50,12 +54,23 @@ def _jobs(text):
     return value
 
 
+def _version():
+    """The installed distribution's version (the package's own when run from a source tree)."""
+    try:
+        return version("skhyper")
+    except PackageNotFoundError:
+        from .. import __version__
+        return __version__
+
+
 def build_parser():
     """The argparse parser of the ``skhyper`` command."""
     from ._search import BACKENDS
     from ._strategies import STRATEGIES
 
-    parser = _Parser(prog="skhyper", description="Search, report and train skhyper models.")
+    parser = _Parser(prog="skhyper", description="Search, report and train skhyper models.",
+                     epilog="Run skhyper COMMAND --help for the options of each command.")
+    parser.add_argument("--version", action="version", version=f"skhyper {_version()}")
     parser.add_argument("--quiet", action="store_true", help="no progress bar or summary")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
@@ -70,15 +85,22 @@ def build_parser():
                         help="dataset loader argument, value read as YAML; repeatable")
     search.add_argument("--strategy", required=True, metavar="{" + ",".join(STRATEGIES) + "}",
                         help="baseline: the family's defaults; quick: seed 000's 2x2 demo; "
-                             "the others as in docs/cli.md")
-    search.add_argument("--space", metavar="SPACE.yaml", help="search space (docs/cli.md)")
+                             "grid, random, bayes: scikit-learn's and skopt's searches; "
+                             "halving: successive halving with epochs as the resource; staged: "
+                             "warm-started halving, then longer training for the best")
+    search.add_argument("--space", metavar="SPACE.yaml",
+                        help="YAML mapping each parameter to a list of values, a fixed value, "
+                             "or {uniform|log-uniform|int: [low, high]} (default: the family's "
+                             "space)")
     search.add_argument("--n-iter", type=_positive_int, default=10,
                         help="candidates for random, bayes and staged (default 10)")
     search.add_argument("--cv", type=_folds, default=3, help="K-fold splits (default 3)")
     search.add_argument("--scoring", help="scikit-learn scorer name (default by task: "
                                           "neg_mean_squared_error or accuracy)")
     search.add_argument("--epochs", type=_positive_int,
-                        help="epochs per fit (default: the family's; quick: 5)")
+                        help="epochs per fit (default: the family's; quick: 5); halving: the "
+                             "most a candidate trains; staged: the last exploration rung's, "
+                             "and the best candidate then trains up to twice as many")
     search.add_argument("--n-jobs", type=_jobs, default=1, help="parallel fits (default 1)")
     search.add_argument("--backend", default="loky", metavar="{" + ",".join(BACKENDS) + "}",
                         help="joblib backend (default loky)")
@@ -112,8 +134,13 @@ def build_parser():
 
 
 def _one_line(exc):
-    message = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
-    return " ".join(str(message).split())
+    message = str(exc.args[0] if isinstance(exc, KeyError) and exc.args else exc)
+    lines = [line for line in message.splitlines() if line.strip()]
+    if any(line.startswith("Traceback") for line in lines):
+        # scikit-learn's "All the N fits failed" quotes tracebacks: its first sentence and
+        # the error that ends the (last) traceback say what went wrong.
+        lines = [lines[0].split(". ")[0].rstrip(".") + ":", lines[-1]]
+    return " ".join(" ".join(lines).split())
 
 
 def main(argv=None):

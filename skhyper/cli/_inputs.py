@@ -3,12 +3,15 @@
 import difflib
 import inspect
 
+import numpy as np
 import yaml
 
-from .. import registry
+from .. import registry, spaces
 from ..validation import check_choice
 
 TASK_SCORING = {"regression": "neg_mean_squared_error", "classification": "accuracy"}
+#: Tasks whose y no scikit-learn scorer name can score: the estimator's own score() is used.
+OWN_SCORE_TASKS = ("multitask", "unsupervised")
 
 
 class UsageError(ValueError):
@@ -20,6 +23,41 @@ def _suggest(name, known):
     return f" Did you mean {close[0]!r}?" if close else ""
 
 
+class DuplicateKeyError(yaml.YAMLError):
+    """A mapping key written twice in a YAML file."""
+
+
+class UniqueKeyLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, refusing a mapping key given twice (``safe_load`` keeps the last
+    one silently, so a search-space entry would be lost)."""
+
+    def construct_mapping(self, node, deep=False):
+        first_at = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            mark = key_node.start_mark
+            at = f"line {mark.line + 1}, column {mark.column + 1}"
+            try:
+                if key in first_at:
+                    raise DuplicateKeyError(f"Duplicate key {key!r} at {at} (first at "
+                                            f"{first_at[key]})")
+                first_at[key] = at
+            except TypeError:  # an unhashable key: the base constructor reports it
+                pass
+        return super().construct_mapping(node, deep=deep)
+
+
+def load_space_file(path):
+    """:func:`skhyper.spaces.load_space`, refusing a parameter (or range key) given twice."""
+    space = spaces.load_space(path)  # names unreadable files and malformed YAML
+    try:
+        with open(path, encoding="utf-8") as handle:
+            yaml.load(handle, Loader=UniqueKeyLoader)
+    except DuplicateKeyError as exc:
+        raise UsageError(f"{exc} in {path}: each key may appear once.") from None
+    return space
+
+
 def parse_data_params(pairs):
     """``["k=v", ...]`` -> ``{k: v}`` with each value read as YAML (numbers, lists, strings)."""
     params = {}
@@ -28,6 +66,8 @@ def parse_data_params(pairs):
         if not sep or not name:
             raise UsageError(f"Invalid --data-param {pair!r}: expected NAME=VALUE, "
                              "e.g. --data-param seq_len=20.")
+        if name in params:
+            raise UsageError(f"--data-param {name} is given twice; give each name once.")
         try:
             params[name] = yaml.safe_load(text)
         except yaml.YAMLError:
@@ -46,15 +86,71 @@ def load_data(name, params):
                 f"Unknown --data-param {key!r} for dataset {name!r}.{_suggest(key, accepted)} "
                 f"Allowed: {', '.join(accepted)}."
             )
+    required = [key for key, p in accepted.items() if p.default is p.empty
+                and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and key not in params]
+    if required:
+        needed = " and ".join(f"--data-param {key}=<value>" for key in required)
+        raise UsageError(f"--data {name} needs {needed} (required by its loader).")
     try:
         return family.load(**params)
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, OSError) as exc:  # OSError: a file it cannot read
         raise UsageError(f"--data {name}: {exc}") from None
+
+
+def check_out_dir(out, option="--out"):
+    """Raise UsageError when ``out`` exists but is not a directory."""
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"{option} {out} is a file; name a directory (new, or one that "
+                         "skhyper wrote).")
 
 
 def default_scoring(task):
     """The scorer a search uses when --scoring is not given (None: the estimator's score)."""
     return TASK_SCORING.get(task)
+
+
+def is_unsupervised(family):
+    """Whether the model family learns from X alone (it is fitted and scored without y)."""
+    return family.task == "unsupervised"
+
+
+def _model_summary(name, family, estimator):
+    ndim = getattr(estimator, "X_ndim", None)
+    shape = {2: " on 2-D X (samples, features)",
+             3: " on 3-D sequences (samples, steps, features)"}.get(ndim, "")
+    return f"model {name!r} is a{'n' if family.task[0] in 'aeiou' else ''} {family.task} " \
+           f"model{shape}"
+
+
+def _data_summary(name, data):
+    return f"dataset {name!r} is {data.task} with {np.ndim(data.X)}-D X"
+
+
+def check_compatible(model_name, family, estimator, data_name, data):
+    """Raise UsageError when the model cannot learn the dataset: X of another number of
+    dimensions, or another task (an unsupervised model takes any data's X, without y).
+
+    Checked before anything trains: otherwise every fit fails, or every score does.
+    """
+    ndim = getattr(estimator, "X_ndim", None)
+    wrong_shape = ndim is not None and np.ndim(data.X) != ndim
+    wrong_task = not is_unsupervised(family) and family.task != data.task
+    if wrong_shape or wrong_task:
+        raise UsageError(f"{_model_summary(model_name, family, estimator)}; "
+                         f"{_data_summary(data_name, data)}. Pick a matching pair "
+                         "(skhyper list shows each family's task).")
+
+
+def scoring_for(scoring, family, data):
+    """The search's scorer name: ``scoring`` checked against the task, or the task's default
+    (None: the estimator's own ``score``)."""
+    task = family.task if is_unsupervised(family) else data.task
+    scoring = check_scoring_name(scoring)
+    if scoring is not None and task in OWN_SCORE_TASKS:
+        # Scorer names compare predictions with a 1-D y; these tasks have no such y.
+        raise UsageError(f"--scoring {scoring} cannot score a {task} search (the model's "
+                         "own score() does): leave --scoring out.")
+    return scoring or default_scoring(task)
 
 
 def check_scoring_name(scoring):
@@ -69,6 +165,59 @@ def check_scoring_name(scoring):
         raise UsageError(str(exc)) from None
 
 
+def _signature_names(*callables):
+    """The keyword arguments the callables take together; None when one takes ``**kwargs``."""
+    names = set()
+    for function in callables:
+        parameters = inspect.signature(function).parameters.values()
+        if any(p.kind is p.VAR_KEYWORD for p in parameters):
+            return None
+        names.update(p.name for p in parameters if p.kind is not p.VAR_POSITIONAL)
+    return names
+
+
+def _routed_names(estimator, prefix, choices):
+    """The arguments a skhyper net passes on as ``prefix__name`` to its module, or to the
+    optimizers or learning-rate schedulers among ``choices`` (the values ``prefix`` takes);
+    None where they are not known."""
+    from ..nets import OPTIMIZERS, SCHEDULERS, NetMixin
+
+    if not isinstance(estimator, NetMixin):
+        return None
+    if prefix == "module":
+        names = _signature_names(estimator.module) if inspect.isclass(estimator.module) \
+            else None
+    elif prefix in ("optimizer", "lr_scheduler"):
+        table = OPTIMIZERS if prefix == "optimizer" else \
+            {name: cls for name, (cls, _) in SCHEDULERS.items()}
+        chosen = [table[c] for c in choices if isinstance(c, str) and c in table]
+        names = _signature_names(*(chosen or table.values()))
+    else:
+        return None
+    return None if names is None else names - {"self", "params", "optimizer"}
+
+
+def _check_routed_name(estimator, name, source, values_by_name):
+    """Raise UsageError for a ``prefix__name`` parameter the estimator cannot route, naming
+    what it can (every fit would fail otherwise)."""
+    if name in estimator.get_params(deep=True):  # e.g. a Pipeline step's parameter
+        return
+    prefix, _, rest = name.partition("__")
+    prefixes = getattr(estimator, "prefixes_", None)
+    if prefixes is not None:  # a skorch net; it registers these three when it initializes
+        prefixes = list(dict.fromkeys([*prefixes, "module", "criterion", "optimizer"]))
+        if prefix not in prefixes:
+            raise UsageError(f"Unknown parameter prefix {prefix!r} of {name!r} in {source} for "
+                             f"{type(estimator).__name__}.{_suggest(prefix, prefixes)} Allowed "
+                             f"prefixes: {', '.join(prefixes)}.")
+    choices = values_by_name.get(prefix, [getattr(estimator, prefix, None)])
+    allowed = _routed_names(estimator, prefix, choices)
+    if allowed is not None and rest not in allowed:
+        full_names = sorted(f"{prefix}__{a}" for a in allowed)
+        raise UsageError(f"Unknown setting {name!r} in {source}.{_suggest(name, full_names)} "
+                         f"Allowed: {', '.join(full_names)}.")
+
+
 def check_param_values(estimator, values_by_name, source):
     """Raise UsageError for a parameter the estimator does not have, or a value it rejects.
 
@@ -78,7 +227,9 @@ def check_param_values(estimator, values_by_name, source):
     """
     known = estimator.get_params(deep=False)
     for name in values_by_name:
-        if name not in known and "__" not in name:
+        if "__" in name:
+            _check_routed_name(estimator, name, source, values_by_name)
+        elif name not in known:
             raise UsageError(
                 f"Unknown parameter {name!r} in {source} for {type(estimator).__name__}."
                 f"{_suggest(name, known)}"

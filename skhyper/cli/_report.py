@@ -29,15 +29,17 @@ def run_list(args):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # broken plugins are listed below
         infos = registry.plugin_infos()
+    loaded = [i for i in infos if i.error is None]
+    cells = {id(i): (i.name, i.family.task, f"{i.distribution} {i.version}".strip())
+             for i in loaded}
+    # One set of column widths for both tables, sized to the longest entry of each column.
+    widths = [max((len(row[c]) for row in cells.values()), default=0) for c in range(3)]
     for group, title in ((registry.MODEL_GROUP, "Model families"),
                          (registry.DATASET_GROUP, "Dataset families")):
-        rows = [i for i in infos if i.group == group and i.error is None]
         print(f"{title}:")
-        width = max((len(i.name) for i in rows), default=0)
-        for info in rows:
-            source = f"{info.distribution} {info.version}".strip()
-            print(f"  {info.name:<{width}}  {info.family.task:<14} {source:<18} "
-                  f"{info.family.description}")
+        for info in (i for i in loaded if i.group == group):
+            columns = [f"{cell:<{width}}" for cell, width in zip(cells[id(info)], widths)]
+            print(f"  {'  '.join(columns)}  {info.family.description}")
     broken = [i for i in infos if i.error is not None]
     if broken:
         print("Broken plugins:")

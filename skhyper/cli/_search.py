@@ -13,10 +13,12 @@ from ..validation import check_choice
 from ..parallel import parallel_backend
 from ..tracking import ExperimentStore, StoreCheckpoint
 from .._plain import to_plain
-from ._inputs import (UsageError, check_param_values, check_scoring_name, default_scoring,
-                      load_data, parse_data_params)
+from ._inputs import (UsageError, check_compatible, check_out_dir, check_param_values,
+                      is_unsupervised, load_data, load_space_file, parse_data_params,
+                      scoring_for)
 from ._progress import fit_progress
-from ._strategies import QUICK_EPOCHS, STRATEGIES, build_search, expected_fits, resolve_space
+from ._strategies import (QUICK_EPOCHS, STRATEGIES, build_search, check_space_names,
+                          expected_fits, resolve_space, staged_defaults)
 
 STORE_FILE = "store.sqlite"
 RUN_FILE = "run.yaml"
@@ -47,9 +49,33 @@ def _search_config(args, space, scoring, epochs):
     })
 
 
+#: Run statuses of a search that ended without finishing; a store holding only such runs, and
+#: no fit, has nothing to resume (runs left "running" may belong to a live process).
+ABANDONED = ("failed", "interrupted")
+
+
+def _holds_nothing_to_resume(path):
+    """Whether the store at ``path`` holds no fit and only runs that failed or were
+    interrupted."""
+    store = ExperimentStore(path)
+    try:
+        runs = store.runs()
+        return bool(runs["status"].isin(ABANDONED).all() and runs["fits_trained"].sum() == 0)
+    finally:
+        store.close()
+
+
+def _remove_store(path):
+    for part in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):  # SQLite's WAL files too
+        part.unlink(missing_ok=True)
+
+
 def _open_store(out, config, resume):
-    """The store of ``out``; refuses to mix a new search into an old one."""
+    """The store of ``out``; refuses to mix a new search into an old one, but replaces a store
+    whose searches all failed or were interrupted before completing a fit."""
     path = out / STORE_FILE
+    if path.exists() and _holds_nothing_to_resume(path):
+        _remove_store(path)
     if path.exists() and not resume:
         raise UsageError(f"{out} already holds a search ({STORE_FILE}); pass --resume to "
                          "continue it, or choose another --out.")
@@ -68,6 +94,7 @@ def _open_store(out, config, resume):
 
 def run_search(args):
     out = Path(args.out)
+    check_out_dir(out)
     strategy = _choice("--strategy", args.strategy, STRATEGIES)
     _choice("--backend", args.backend, BACKENDS)
     if args.scheduler and args.backend != "dask":
@@ -77,15 +104,17 @@ def run_search(args):
                          "grid, random, bayes, halving or staged.")
     family = registry.get_model(args.model)
     data = load_data(args.data, parse_data_params(args.data_param))
-    scoring = check_scoring_name(args.scoring) or default_scoring(data.task)
-    space = spaces.load_space(args.space) if args.space else None
+    space = load_space_file(args.space) if args.space else None
     epochs = args.epochs or (QUICK_EPOCHS if strategy == "quick" else None)
 
     estimator = family.make_estimator(random_state=args.seed,
                                       **({"max_epochs": epochs} if epochs else {}))
+    check_compatible(args.model, family, estimator, args.data, data)
+    scoring = scoring_for(args.scoring, family, data)
     config = _search_config(args, space, scoring, epochs)
     fixed = {}
     if space is not None:
+        check_space_names(strategy, space)
         check_param_values(estimator, {n: d.values for n, d in space.items()}, args.space)
         # Fixed settings configure the estimator; the search varies the rest.
         fixed, space = spaces.split_fixed(space)
@@ -93,6 +122,8 @@ def run_search(args):
     config["fixed_params"] = to_plain(fixed)
     config["n_samples"] = len(data.X)
     param_space = resolve_space(strategy, family, space)
+    if strategy == "staged":
+        staged_defaults(estimator, set(fixed) | set(param_space))
 
     store = _open_store(out, config, args.resume)
     store.start_run(config)
@@ -109,7 +140,10 @@ def run_search(args):
     try:
         with parallel_backend(args.backend, n_jobs=args.n_jobs, scheduler=args.scheduler), \
                 fit_progress(store, total, disable=args.quiet):
-            search.fit(data.X, data.y)
+            search.fit(data.X, None if is_unsupervised(family) else data.y)
+    except KeyboardInterrupt:
+        store.finish_run("interrupted")
+        raise
     except BaseException:
         store.finish_run("failed")
         raise
@@ -117,7 +151,7 @@ def run_search(args):
     store.save_results(search.cv_results_)
     store.finish_run()
 
-    summary = _write_outputs(out, search, store, config, data, elapsed)
+    summary = _write_outputs(out, search, store, config, data, is_unsupervised(family), elapsed)
     if not args.quiet:
         _print_summary(out, summary)
     return 0
@@ -135,10 +169,21 @@ def write_bundle(out, search, config):
     # values, --epochs, --seed): make_estimator(model, **params) rebuilds the best candidate.
     files = write_report(search, out, model=config["model"], dataset=config["data"],
                          n_train=config["n_samples"] - n_test, n_test=n_test)
+    _complete_best_config(Path(files["best_config"]), config)
     return sorted(Path(p).name for key, p in files.items() if key != "figures") + ["figures/"]
 
 
-def _write_outputs(out, search, store, config, data, elapsed):
+def _complete_best_config(path, config):
+    """Add to best_config.yaml what write_report cannot know: the space's fixed values that
+    equal the class defaults (it keeps only settings that differ from them), and the dataset
+    loader's arguments, so that ``skhyper train`` loads the data the search used."""
+    best = yaml.safe_load(path.read_text(encoding="utf-8"))
+    best["params"] = {**(config.get("fixed_params") or {}), **best["params"]}
+    best["data_params"] = config.get("data_params") or {}
+    path.write_text(yaml.safe_dump(best, sort_keys=False), encoding="utf-8")
+
+
+def _write_outputs(out, search, store, config, data, unsupervised, elapsed):
     """The report bundle, search.joblib and run.yaml; returns run.yaml's data."""
     files = write_bundle(out, search, config)
     joblib.dump(search, out / SEARCH_FILE)
@@ -153,7 +198,7 @@ def _write_outputs(out, search, store, config, data, elapsed):
         "n_failed": int((np.asarray(status) == "failed").sum()) if status is not None else 0,
         "best_params": to_plain(search.best_params_),
         "best_score": float(search.best_score_),
-        "test_score": _test_score(search, data),
+        "test_score": _test_score(search, data, unsupervised),
         "elapsed_s": round(elapsed, 2),
         "files": files,
     }
@@ -162,11 +207,11 @@ def _write_outputs(out, search, store, config, data, elapsed):
     return summary
 
 
-def _test_score(search, data):
+def _test_score(search, data, unsupervised):
     """The best estimator's score on the dataset's held-out part, when it has one."""
     if getattr(data, "X_test", None) is None:
         return None
-    score = search.score(data.X_test, data.get("y_test"))
+    score = search.score(data.X_test, None if unsupervised else data.get("y_test"))
     return float(score) if np.isfinite(score) else None
 
 

@@ -13,8 +13,10 @@ halving
     scikit-learn's HalvingGridSearchCV with epochs (``max_epochs``) as the resource.
 staged
     :class:`skhyper.StagedHalvingSearchCV`: --n-iter candidates drawn from the family's random
-    space or --space, warm-started successive halving up to --epochs, then an extended stage
-    for the best; resumed through the search's own ``store=``.
+    space or --space, warm-started successive halving up to --epochs (the last exploration
+    rung), then an extended stage training the best up to twice --epochs; resumed through the
+    search's own ``store=``. The net's own early stopping is off unless the space sets
+    ``patience``.
 """
 
 import numpy as np
@@ -78,7 +80,10 @@ def quick_grid(family):
 
 
 def resolve_space(strategy, family, space):
-    """The space the strategy searches: --space converted to its kind, else the family's."""
+    """The space the strategy searches: --space converted to its kind, else the family's.
+
+    Raises UsageError for a space the strategy's search tool cannot take.
+    """
     if strategy == "baseline":
         return {}
     if strategy == "quick":
@@ -86,12 +91,42 @@ def resolve_space(strategy, family, space):
     kind = SPACE_KIND[strategy]
     if space is None:
         try:
-            return family.search_space(kind)
+            param_space = family.search_space(kind)
         except KeyError as exc:
             raise UsageError(f"{exc.args[0]} Pass one with --space space.yaml.") from None
-    convert = {"grid": spaces.to_grid, "random": spaces.to_distributions,
-               "bayes": spaces.to_skopt}[kind]
-    return convert(space)
+    elif kind == "grid":
+        param_space = _grid_of(strategy, space)
+    else:
+        convert = {"random": spaces.to_distributions, "bayes": spaces.to_skopt}[kind]
+        param_space = convert(space)
+    return param_space
+
+
+def _grid_of(strategy, space):
+    """--space as a grid, with an error that names the strategy (grid or halving)."""
+    ranges = [dim.name for dim in space.values() if dim.is_range]
+    if ranges:
+        raise UsageError(
+            f"--strategy {strategy} needs a list of values for every parameter; "
+            f"{', '.join(ranges)} {'is a range' if len(ranges) == 1 else 'are ranges'}. "
+            "Write them as lists, or use --strategy random, bayes or staged."
+        )
+    return spaces.to_grid(space)
+
+
+def staged_defaults(estimator, space_names):
+    """Switch off a net's own early stopping for the staged search, unless the space sets
+    ``patience``: the search decides how long each candidate trains, and every warm-started
+    continuation would restart the net's patience count (docs/search.md)."""
+    if "patience" in estimator.get_params(deep=False) and "patience" not in space_names:
+        estimator.set_params(patience=None)
+
+
+def check_space_names(strategy, names):
+    """Raise UsageError for a space parameter the strategy sets itself."""
+    if strategy == "halving" and "max_epochs" in names:
+        raise UsageError("--strategy halving uses max_epochs as its resource; remove "
+                         "max_epochs from the space and set the budget with --epochs.")
 
 
 def expected_fits(strategy, param_space, n_iter, n_splits):
@@ -124,9 +159,6 @@ def build_search(strategy, estimator, param_space, *, cv, scoring, n_iter, epoch
     if strategy == "bayes":
         return BayesSearch(estimator, param_space, n_iter=n_iter, random_state=seed, **common)
     if strategy == "halving":
-        if "max_epochs" in param_space:
-            raise UsageError("--strategy halving uses max_epochs as its resource; remove "
-                             "max_epochs from the space and set the budget with --epochs.")
         return HalvingGridSearch(estimator, param_space, resource="max_epochs",
                                  max_resources=epochs or estimator.max_epochs,
                                  min_resources="exhaust", factor=3, random_state=seed,

@@ -7,13 +7,14 @@ from pathlib import Path
 
 import joblib
 import yaml
-from sklearn.metrics import get_scorer
+from sklearn.metrics import get_scorer, get_scorer_names
 from skorch.callbacks import Callback
 from tqdm.auto import tqdm
 
 from .. import registry
 from .._plain import to_plain
-from ._inputs import UsageError, check_param_values, load_data, parse_data_params
+from ._inputs import (UsageError, check_compatible, check_out_dir, check_param_values,
+                      is_unsupervised, load_data, parse_data_params)
 
 MODEL_FILE = "model.joblib"
 
@@ -62,6 +63,19 @@ def read_config(path):
     return config
 
 
+def _recorded_data_params(config, dataset):
+    """The loader arguments the search recorded in its best_config.yaml, when it searched
+    ``dataset``."""
+    recorded = config.get("data_params") or {}
+    if config.get("dataset") != dataset or not isinstance(recorded, dict):
+        return {}
+    return recorded
+
+
+def _format_params(params):
+    return ", ".join(f"{key}={value}" for key, value in params.items())
+
+
 def run_train(args):
     config = read_config(args.config)
     model = args.model or config.get("model")
@@ -69,14 +83,23 @@ def run_train(args):
     if not model or not dataset:
         raise UsageError(f"{args.config} names no {'model' if not model else 'dataset'}; "
                          "pass --model and --data.")
+    out = Path(args.out)
+    check_out_dir(out)
+    if (out / MODEL_FILE).exists():
+        raise UsageError(f"{out} already holds a trained model ({MODEL_FILE}); choose another "
+                         "--out, or delete it first.")
     family = registry.get_model(model)
-    data_params = parse_data_params(args.data_param)
+    given = parse_data_params(args.data_param)
+    recorded = {key: value for key, value in _recorded_data_params(config, dataset).items()
+                if key not in given}
+    data_params = {**recorded, **given}
     data = load_data(dataset, data_params)
     params = dict(config.get("params") or {})
     params["random_state"] = args.seed
     if args.epochs:
         params["max_epochs"] = args.epochs
     estimator = family.make_estimator()
+    check_compatible(model, family, estimator, dataset, data)
     check_param_values(estimator, {k: [v] for k, v in params.items()}, str(args.config))
     estimator.set_params(**params)
     if "callbacks" in estimator.get_params(deep=False):
@@ -85,10 +108,10 @@ def run_train(args):
             ("progress", EpochProgress(total=estimator.max_epochs, disable=args.quiet))])
 
     started = time.perf_counter()
-    estimator.fit(data.X, data.y)
+    unsupervised = is_unsupervised(family)
+    estimator.fit(data.X, None if unsupervised else data.y)
     elapsed = time.perf_counter() - started
 
-    out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     joblib.dump(estimator, out / MODEL_FILE)
     history = getattr(estimator, "history", None)
@@ -99,8 +122,11 @@ def run_train(args):
     scoring = config.get("scoring") or "score"
     test_score = None
     if getattr(data, "X_test", None) is not None:
-        scorer = get_scorer(scoring) if scoring != "score" else type(estimator).score
-        test_score = float(scorer(estimator, data.X_test, data.get("y_test")))
+        # A search without a scorer name records the estimator's score, e.g. "Autoencoder.score"
+        own_score = scoring not in get_scorer_names()
+        scorer = type(estimator).score if own_score else get_scorer(scoring)
+        y_test = None if unsupervised else data.get("y_test")
+        test_score = float(scorer(estimator, data.X_test, y_test))
     saved = to_plain({
         "model": model, "dataset": dataset, "data_params": data_params, "params": params,
         "epochs_trained": len(history) if history is not None else None,
@@ -110,6 +136,9 @@ def run_train(args):
     with open(out / "config.yaml", "w", encoding="utf-8") as handle:
         yaml.safe_dump(saved, handle, sort_keys=False)
     if not args.quiet:
+        if recorded:
+            print(f"using the search's data parameters from {args.config}: "
+                  f"{_format_params(recorded)} (--data-param overrides)")
         print(f"trained {model} on all of {dataset} ({len(data.X)} samples) in {elapsed:.1f} s")
         if test_score is not None:
             print(f"test {scoring}: {test_score:.6g}")
