@@ -412,8 +412,10 @@ class NetMixin:
         if self.train_split is not None or not self.validation_fraction:
             return super().get_split_datasets(X, y, **fit_params)
         dataset = self.get_dataset(X, y)
+        # a net pickled before valid_split_seed_ existed (a store resumed after an upgrade)
+        seed = self.__dict__.get("valid_split_seed_", self.random_state)
         split = ValidSplit(self.validation_fraction, stratified=self._stratified_split(),
-                           random_state=self.valid_split_seed_)
+                           random_state=seed)
         return split(dataset, y, **fit_params)
 
     def _stratified_split(self):

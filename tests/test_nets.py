@@ -191,6 +191,15 @@ def test_partial_fit_declares_every_class_on_its_first_call():
         clone(clf).partial_fit(X, y, classes=["a", "b"])
 
 
+def test_net_pickled_before_the_split_seed_existed_continues_training(tabular):
+    X, y = tabular
+    net = MLPRegressor(max_epochs=1, validation_fraction=0.2).fit(X, y)
+    del net.__dict__["valid_split_seed_"]  # as unpickled from an older skhyper's store
+    net = pickle.loads(pickle.dumps(net))
+    net.partial_fit(X, y, epochs=1)
+    assert net.n_epochs_ == 2
+
+
 def test_non_finite_loss_raises_with_epoch():
     X = np.ones((20, 2), dtype=np.float32)
     net = MLPRegressor(module=NaNModule, max_epochs=3)
