@@ -136,9 +136,9 @@ def to_grid(space):
     ranges = [dim.name for dim in space.values() if dim.is_range]
     if ranges:
         raise SpaceError(
-            f"Grid search needs a list of values for every parameter; "
+            f"a grid needs a list of values for every parameter; "
             f"{', '.join(ranges)} {'is a range' if len(ranges) == 1 else 'are ranges'}. "
-            "Write them as lists, or use --strategy random or bayes."
+            "Write them as lists, or sample them (random, bayes or staged search)."
         )
     return {dim.name: list(dim.values) for dim in space.values()}
 

@@ -194,8 +194,8 @@ def test_list_shows_broken_plugins(monkeypatch, capsys):
     monkeypatch.setattr(registry, "plugin_infos", lambda: infos + [broken])
     assert main(["list"]) == 0
     out = capsys.readouterr().out
-    assert "Broken plugins:\n  tcn (skhyper.models, from skhyper-tcn 0.3): ImportError: No module " \
-           "named 'skhyper_tcn'" in out
+    assert ("Broken plugins:\n  tcn (skhyper.models, from skhyper-tcn 0.3): ImportError: "
+            "No module named 'skhyper_tcn'") in out
 
 
 def test_list_shows_families_and_their_source(capsys):
@@ -221,9 +221,9 @@ def test_unknown_name_exits_with_one_line(tmp_path):
     ("hidden_size: [4, -6]\n", [], "Invalid hidden_size=-6: must be >= 1."),
     ("hiden_size: [4]\n", [], "Unknown parameter 'hiden_size'"),
     ("optimizer: [adam, adamm]\n", [], "Did you mean 'adam'?"),
-    ("lr: {log-uniform: [0.001, 0.1]}\n", [], "--strategy grid needs a list"),
+    ("lr: {log-uniform: [0.001, 0.1]}\n", [], "--strategy grid: a grid needs a list"),
     ("lr: {log-uniform: [0.001, 0.1]}\n", ["--strategy", "halving"],
-     "--strategy halving needs a list of values for every parameter; lr is a range."),
+     "--strategy halving: a grid needs a list of values for every parameter; lr is a range."),
     ("lr: [0.01]\n", ["--scoring", "neg_mse"], "Invalid --scoring='neg_mse'"),
     ("lr: [0.01]\n", ["--data-param", "seqlen=5"], "Did you mean 'seq_len'?"),
     ("lr: [0.01]\n", ["--data-param", "seq_len=0"], "Invalid seq_len=0: must be >= 1."),

@@ -104,14 +104,10 @@ def resolve_space(strategy, family, space):
 
 def _grid_of(strategy, space):
     """--space as a grid, with an error that names the strategy (grid or halving)."""
-    ranges = [dim.name for dim in space.values() if dim.is_range]
-    if ranges:
-        raise UsageError(
-            f"--strategy {strategy} needs a list of values for every parameter; "
-            f"{', '.join(ranges)} {'is a range' if len(ranges) == 1 else 'are ranges'}. "
-            "Write them as lists, or use --strategy random, bayes or staged."
-        )
-    return spaces.to_grid(space)
+    try:
+        return spaces.to_grid(space)
+    except spaces.SpaceError as exc:
+        raise UsageError(f"--strategy {strategy}: {exc}") from None
 
 
 def staged_defaults(estimator, space_names):
