@@ -382,6 +382,17 @@ def test_space_errors_exit_before_the_store_exists(tmp_path, capsys, strategy, s
     assert not (tmp_path / "o").exists()
 
 
+def test_failed_candidates_are_summarised_without_tracebacks(tmp_path):
+    space = tmp_path / "space.yaml"
+    space.write_text("hidden_size: [4]\noptimizer: [sgd]\noptimizer__momentum: [0.5, -0.5]\n")
+    proc = run_cli(*tiny_search(tmp_path / "o", space)[1:])  # not --quiet: the summary prints
+    assert "Traceback" not in proc.stderr and "Warning" not in proc.stderr, proc.stderr
+    assert "2 candidates (1 failed)" in proc.stdout
+    assert "failed (1 candidate): ValueError: Invalid momentum value: -0.5" in proc.stdout
+    run = yaml.safe_load((tmp_path / "o" / "run.yaml").read_text())
+    assert run["errors"] == {"ValueError: Invalid momentum value: -0.5": 1}
+
+
 def test_failed_search_is_recorded_and_does_not_block_a_corrected_one(tmp_path, capsys):
     out = tmp_path / "o"
     bad = tmp_path / "bad.yaml"

@@ -1,11 +1,14 @@
 """``skhyper search``: run a strategy, store each fit as it completes, write the results."""
 
 import time
+import warnings
+from collections import Counter
 from pathlib import Path
 
 import joblib
 import numpy as np
 import yaml
+from sklearn.exceptions import FitFailedWarning
 from sklearn.model_selection import KFold
 
 from .. import registry, spaces
@@ -139,7 +142,12 @@ def run_search(args):
     started = time.perf_counter()
     try:
         with parallel_backend(args.backend, n_jobs=args.n_jobs, scheduler=args.scheduler), \
-                fit_progress(store, total, disable=args.quiet):
+                fit_progress(store, total, disable=args.quiet), warnings.catch_warnings():
+            # Failed fits are in the results' status and error columns and in the summary;
+            # scikit-learn's warnings would print a traceback per fit.
+            warnings.simplefilter("ignore", FitFailedWarning)
+            warnings.filterwarnings("ignore", message="One or more of the .* scores are "
+                                                      "non-finite")
             search.fit(data.X, None if is_unsupervised(family) else data.y)
     except KeyboardInterrupt:
         store.finish_run("interrupted")
@@ -196,6 +204,7 @@ def _write_outputs(out, search, store, config, data, unsupervised, elapsed):
         "fits_restored": restored,
         "n_candidates": len(search.cv_results_["params"]),
         "n_failed": int((np.asarray(status) == "failed").sum()) if status is not None else 0,
+        "errors": dict(Counter(str(e) for e in search.cv_results_.get("error", []) if e)),
         "best_params": to_plain(search.best_params_),
         "best_score": float(search.best_score_),
         "test_score": _test_score(search, data, unsupervised),
@@ -222,6 +231,8 @@ def _print_summary(out, summary):
           f"{config['cv']}-fold CV, {summary['elapsed_s']:.1f} s")
     print(f"fits: {summary['fits_trained']} trained, {summary['fits_restored']} restored "
           "from the store")
+    for error, count in list(summary["errors"].items())[:3]:
+        print(f"failed ({count} candidate{'s' if count > 1 else ''}): {error}")
     print(f"best {config['scoring'] or 'score'}: {summary['best_score']:.6g} with "
           f"{summary['best_params']}")
     if summary["test_score"] is not None:
