@@ -48,12 +48,9 @@ DEVICES = ("cpu", "cuda", "auto")
 
 def fit_label_encoder(labels, classes=None):
     """A LabelEncoder of ``classes`` when given (every label partial_fit will see, declared on
-    its first call as in scikit-learn), else of the ``labels`` at hand."""
-    if classes is None:
-        return LabelEncoder().fit(labels)
-    encoder = LabelEncoder().fit(np.asarray(classes))
-    encode_labels(encoder, labels)
-    return encoder
+    its first call as in scikit-learn), else of the ``labels`` at hand; :func:`encode_labels`
+    then refuses labels outside it."""
+    return LabelEncoder().fit(labels if classes is None else np.asarray(classes))
 
 
 def encode_labels(encoder, labels):

@@ -56,13 +56,33 @@ class Dimension:
         return self.kind != "choice"
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, refusing a mapping key given twice (``safe_load`` keeps the last
+    one silently, so a search-space entry would be lost)."""
+
+    def construct_mapping(self, node, deep=False):
+        first_at = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            mark = key_node.start_mark
+            at = f"line {mark.line + 1}, column {mark.column + 1}"
+            try:
+                if key in first_at:
+                    raise SpaceError(f"Duplicate key {key!r} at {at} (first at {first_at[key]})")
+                first_at[key] = at
+            except TypeError:  # an unhashable key: the base constructor reports it
+                pass
+        return super().construct_mapping(node, deep=deep)
+
+
 def load_space(path):
     """Read a YAML search-space file; returns ``{name: Dimension}``.
 
     Raises
     ------
     SpaceError
-        Malformed YAML (with the line and column) or an entry not in the documented format.
+        Malformed YAML (with the line and column), a key given twice, or an entry not in the
+        documented format.
     """
     try:
         with open(path, encoding="utf-8") as handle:
@@ -70,7 +90,9 @@ def load_space(path):
     except OSError as exc:
         raise SpaceError(f"Cannot read the search space {path}: {exc.strerror}.") from exc
     try:
-        raw = yaml.safe_load(text)
+        raw = yaml.load(text, Loader=_UniqueKeyLoader)
+    except SpaceError as exc:
+        raise SpaceError(f"{exc} in {path}: each key may appear once.") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""

@@ -73,6 +73,7 @@ def test_skopt_refuses_none_as_a_choice():
     ("n: {int: [1.5, 3]}\n", r"expected \[low, high\] integers"),
     ("n: {uniform: [1]}\n", r"expected \[low, high\] numbers"),
     ("- 1\n- 2\n", r"must be a non-empty mapping"),
+    ("lr: [1]\nn: [2]\nlr: [3]\n", r"Duplicate key 'lr' at line 3, column 1 \(first at line 1"),
 ])
 def test_bad_files_name_the_problem(tmp_path, text, message):
     with pytest.raises(SpaceError, match=message):

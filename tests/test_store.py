@@ -144,7 +144,7 @@ def fake_results():
 def test_tracker_queries(tmp_path):
     store = ExperimentStore(tmp_path / "s.sqlite")
     store.start_run()
-    for query in (store.filter, store.top, store.statistics):
+    for query in (store.results, store.filter, store.top, store.statistics):
         with pytest.raises(LookupError, match="holds no search results yet"):
             query()
     with pytest.raises(LookupError, match="holds no search results for run 7"):

@@ -191,7 +191,8 @@ def _figures(obj, frame, importance, fig_dir):
 # --- the report -----------------------------------------------------------------------------
 
 def write_report(search_or_cv_results, out_dir, *, model=None, dataset=None, metric=None,
-                 top=10, n_train=None, n_test=None, title="Hyperparameter search report"):
+                 top=10, n_train=None, n_test=None, title="Hyperparameter search report",
+                 fixed_params=None, data_params=None):
     """Write the analysis of a search into ``out_dir``.
 
     Files written:
@@ -207,7 +208,8 @@ def write_report(search_or_cv_results, out_dir, *, model=None, dataset=None, met
       and ``dataset`` (plain YAML: ``make_estimator(model, **params)`` and
       ``estimator.set_params(**params)`` accept its ``params``). From a fitted search,
       ``params`` also holds the refit estimator's scalar settings that differ from its class
-      defaults (e.g. the epochs a staged search refit with), so it rebuilds the winner.
+      defaults (e.g. the epochs a staged search refit with), so it rebuilds the winner;
+      ``fixed_params`` and ``data_params`` add what the search cannot tell.
 
     Parameters
     ----------
@@ -223,6 +225,12 @@ def write_report(search_or_cv_results, out_dir, *, model=None, dataset=None, met
     n_train, n_test : int, default=None
         Split sizes for the t-test; see :func:`~skhyper.analysis.corrected_ttest`.
     title : str, default="Hyperparameter search report"
+    fixed_params : dict, default=None
+        Settings fixed outside the search space, recorded in ``params`` as given (also those
+        equal to the class defaults, which the fitted search does not reveal).
+    data_params : dict, default=None
+        The dataset loader's arguments, recorded as ``data_params`` (what ``skhyper train``
+        loads the data with).
 
     Returns
     -------
@@ -249,13 +257,16 @@ def write_report(search_or_cv_results, out_dir, *, model=None, dataset=None, met
     top_table = _top_table(frame, metric, top)
     figures, skipped = _figures(search_or_cv_results, frame, importance, fig_dir)
 
-    config_params = {**_fixed_settings(search_or_cv_results), **best_params}
+    config_params = {**(fixed_params or {}), **_fixed_settings(search_or_cv_results),
+                     **best_params}
     config = {"params": _plain_params(config_params), "best_score":
               float(best[f"mean_test_{metric}"]), "scoring": frame.attrs["scoring"]}
     if model is not None:
         config["model"] = str(model)
     if dataset is not None:
         config["dataset"] = str(dataset)
+    if data_params is not None:
+        config["data_params"] = to_plain(data_params)
     paths = {"markdown": out / "summary_report.md", "html": out / "report.html",
              "csv": out / "cv_results.csv", "json": out / "results.json",
              "best_config": out / "best_config.yaml", "figures": figures}

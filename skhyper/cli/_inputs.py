@@ -6,7 +6,7 @@ import inspect
 import numpy as np
 import yaml
 
-from .. import registry, spaces
+from .. import registry
 from ..validation import check_choice
 
 TASK_SCORING = {"regression": "neg_mean_squared_error", "classification": "accuracy"}
@@ -21,41 +21,6 @@ class UsageError(ValueError):
 def _suggest(name, known):
     close = difflib.get_close_matches(str(name), [str(k) for k in known], n=1)
     return f" Did you mean {close[0]!r}?" if close else ""
-
-
-class DuplicateKeyError(yaml.YAMLError):
-    """A mapping key written twice in a YAML file."""
-
-
-class UniqueKeyLoader(yaml.SafeLoader):
-    """PyYAML's safe loader, refusing a mapping key given twice (``safe_load`` keeps the last
-    one silently, so a search-space entry would be lost)."""
-
-    def construct_mapping(self, node, deep=False):
-        first_at = {}
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=True)
-            mark = key_node.start_mark
-            at = f"line {mark.line + 1}, column {mark.column + 1}"
-            try:
-                if key in first_at:
-                    raise DuplicateKeyError(f"Duplicate key {key!r} at {at} (first at "
-                                            f"{first_at[key]})")
-                first_at[key] = at
-            except TypeError:  # an unhashable key: the base constructor reports it
-                pass
-        return super().construct_mapping(node, deep=deep)
-
-
-def load_space_file(path):
-    """:func:`skhyper.spaces.load_space`, refusing a parameter (or range key) given twice."""
-    space = spaces.load_space(path)  # names unreadable files and malformed YAML
-    try:
-        with open(path, encoding="utf-8") as handle:
-            yaml.load(handle, Loader=UniqueKeyLoader)
-    except DuplicateKeyError as exc:
-        raise UsageError(f"{exc} in {path}: each key may appear once.") from None
-    return space
 
 
 def parse_data_params(pairs):

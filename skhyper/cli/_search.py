@@ -17,7 +17,7 @@ from ..parallel import parallel_backend
 from ..tracking import ExperimentStore, StoreCheckpoint
 from .._plain import to_plain
 from ._inputs import (UsageError, check_compatible, check_out_dir, check_param_values,
-                      is_unsupervised, load_data, load_space_file, parse_data_params,
+                      is_unsupervised, load_data, parse_data_params,
                       scoring_for)
 from ._progress import fit_progress
 from ._strategies import (QUICK_EPOCHS, STRATEGIES, build_search, check_space_names,
@@ -107,7 +107,7 @@ def run_search(args):
                          "grid, random, bayes, halving or staged.")
     family = registry.get_model(args.model)
     data = load_data(args.data, parse_data_params(args.data_param))
-    space = load_space_file(args.space) if args.space else None
+    space = spaces.load_space(args.space) if args.space else None
     epochs = args.epochs or (QUICK_EPOCHS if strategy == "quick" else None)
 
     estimator = family.make_estimator(random_state=args.seed,
@@ -176,19 +176,10 @@ def write_bundle(out, search, config):
     # best_config.yaml's params include the settings fixed outside the space (the space's fixed
     # values, --epochs, --seed): make_estimator(model, **params) rebuilds the best candidate.
     files = write_report(search, out, model=config["model"], dataset=config["data"],
-                         n_train=config["n_samples"] - n_test, n_test=n_test)
-    _complete_best_config(Path(files["best_config"]), config)
+                         n_train=config["n_samples"] - n_test, n_test=n_test,
+                         fixed_params=config.get("fixed_params") or {},
+                         data_params=config.get("data_params") or {})
     return sorted(Path(p).name for key, p in files.items() if key != "figures") + ["figures/"]
-
-
-def _complete_best_config(path, config):
-    """Add to best_config.yaml what write_report cannot know: the space's fixed values that
-    equal the class defaults (it keeps only settings that differ from them), and the dataset
-    loader's arguments, so that ``skhyper train`` loads the data the search used."""
-    best = yaml.safe_load(path.read_text(encoding="utf-8"))
-    best["params"] = {**(config.get("fixed_params") or {}), **best["params"]}
-    best["data_params"] = config.get("data_params") or {}
-    path.write_text(yaml.safe_dump(best, sort_keys=False), encoding="utf-8")
 
 
 def _write_outputs(out, search, store, config, data, unsupervised, elapsed):

@@ -91,15 +91,12 @@ def resolve_space(strategy, family, space):
     kind = SPACE_KIND[strategy]
     if space is None:
         try:
-            param_space = family.search_space(kind)
+            return family.search_space(kind)
         except KeyError as exc:
             raise UsageError(f"{exc.args[0]} Pass one with --space space.yaml.") from None
-    elif kind == "grid":
-        param_space = _grid_of(strategy, space)
-    else:
-        convert = {"random": spaces.to_distributions, "bayes": spaces.to_skopt}[kind]
-        param_space = convert(space)
-    return param_space
+    if kind == "grid":
+        return _grid_of(strategy, space)
+    return {"random": spaces.to_distributions, "bayes": spaces.to_skopt}[kind](space)
 
 
 def _grid_of(strategy, space):

@@ -138,21 +138,21 @@ class TPESampler(CandidateSampler):
     def _tell(self, optuna, distributions, observations):
         pending = list(self._pending)
         for params, score in observations:
+            if not np.isfinite(score):
+                continue  # one of ours stays pending: told as failed below
             mine = next((entry for entry in pending if entry[1] == params), None)
             if mine is not None:
                 pending.remove(mine)
-                self._study.tell(mine[0], float(score) if np.isfinite(score) else None,
-                                 state=None if np.isfinite(score) else
-                                 optuna.trial.TrialState.FAIL)
+                self._study.tell(mine[0], float(score))
                 continue
             try:
                 trial = optuna.trial.create_trial(
                     params={name: params.get(name) for name in distributions},
                     distributions=distributions, value=float(score))
             except ValueError:
-                continue  # a candidate outside the space (or without a score) teaches nothing
+                continue  # a candidate outside the space teaches nothing
             self._study.add_trial(trial)
-        for trial, _ in pending:  # evaluated before this call, yet not observed: it failed
+        for trial, _ in pending:  # evaluated before this call, yet without a score: it failed
             self._study.tell(trial, state=optuna.trial.TrialState.FAIL)
         self._pending = []
 

@@ -279,6 +279,7 @@ class StagedHalvingSearchCV(BaseSearchCV):
         multimetric = self._is_multimetric(metrics)
         n_splits = len(rows[0]["scores"])
         out = []
+
         def per_metric(scores):
             scores = {m: scores.get(m, self.error_score) for m in metrics}
             return scores if multimetric else scores["score"]

@@ -230,11 +230,20 @@ class ExperimentStore:
     def results(self, run=None):
         """One row per candidate of ``run`` (default: the latest run with results):
         ``param_<name>`` columns, then the cv_results_ columns (mean_test_score, rank_test_score,
-        status, error, ...)."""
-        run = self._latest_run_with_results() if run is None else run
+        status, error, ...). Every query below reads it.
+
+        Raises
+        ------
+        LookupError
+            When the store holds no results (for ``run``).
+        """
+        latest = self._latest_run_with_results() if run is None else run
         rows = self._connect().execute(
             "SELECT candidate, params, columns FROM results WHERE run = ? ORDER BY candidate",
-            (run,)).fetchall()
+            (latest,)).fetchall()
+        if not rows:
+            which = "yet" if run is None else f"for run {run}"
+            raise LookupError(f"The store {self.path} holds no search results {which}.")
         records = []
         for candidate, params, columns in rows:
             params = json.loads(params)
@@ -242,8 +251,7 @@ class ExperimentStore:
             record.update({f"param_{k}": v for k, v in params.items()})
             record.update(json.loads(columns))
             records.append(record)
-        frame = pd.DataFrame.from_records(records)
-        return frame.set_index("candidate") if len(frame) else frame
+        return pd.DataFrame.from_records(records).set_index("candidate")
 
     def fits(self, run=None):
         """One row per stored unit of work (all runs, or ``run``): params, fold, stage, rung,
@@ -273,9 +281,6 @@ class ExperimentStore:
             When a criterion names no column.
         """
         frame = self.results(run)
-        if not len(frame.columns):
-            which = "yet" if run is None else f"for run {run}"
-            raise LookupError(f"The store {self.path} holds no search results {which}.")
         for name, wanted in {**(criteria or {}), **more}.items():
             column = name if name in frame.columns else f"param_{name}"
             if column not in frame.columns:
@@ -289,8 +294,8 @@ class ExperimentStore:
     def top(self, n=5, metric="score", run=None):
         """The ``n`` best successful candidates by ``mean_test_<metric>`` (greater is better, as
         in scikit-learn's scorers)."""
-        column = self._metric_column(metric)
         frame = self.results(run)
+        column = _metric_column(frame, metric)
         if "status" in frame.columns:
             frame = frame[frame["status"] == "ok"]
         return frame.dropna(subset=[column]).sort_values(column, ascending=False).head(n)
@@ -298,8 +303,8 @@ class ExperimentStore:
     def statistics(self, metric="score", run=None):
         """Mean, std, min, max and median of ``mean_test_<metric>`` over successful candidates,
         with their count and the number that failed."""
-        column = self._metric_column(metric)
         frame = self.results(run)
+        column = _metric_column(frame, metric)
         scores = frame[column].astype(float)
         failed = int((frame["status"] != "ok").sum()) if "status" in frame.columns \
             else int(scores.isna().sum())
@@ -316,13 +321,10 @@ class ExperimentStore:
         frame.to_csv(path)
         return path
 
-    def _metric_column(self, metric):
-        column = f"mean_test_{metric}"
-        row = self._connect().execute("SELECT columns FROM results LIMIT 1").fetchone()
-        known = sorted(k[len("mean_test_"):] for k in json.loads(row[0]) if
-                       k.startswith("mean_test_")) if row else []
-        if row is None:
-            raise LookupError(f"The store {self.path} holds no search results yet.")
-        if metric not in known:
-            raise KeyError(f"Unknown metric {metric!r}; stored metrics: {', '.join(known)}.")
-        return column
+
+def _metric_column(frame, metric):
+    """``mean_test_<metric>`` of a results frame; KeyError naming the stored metrics."""
+    known = sorted(c[len("mean_test_"):] for c in frame.columns if c.startswith("mean_test_"))
+    if metric not in known:
+        raise KeyError(f"Unknown metric {metric!r}; stored metrics: {', '.join(known)}.")
+    return f"mean_test_{metric}"
