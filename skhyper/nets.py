@@ -18,11 +18,12 @@ import torch
 from skorch import NeuralNet, NeuralNetClassifier, NeuralNetRegressor
 from skorch.callbacks import (Callback, EarlyStopping, EpochScoring, GradientNormClipping,
                               LRScheduler)
-from skorch.dataset import ValidSplit
+from skorch.dataset import Dataset, ValidSplit
 from skorch.utils import is_dataset
 from sklearn.metrics import accuracy_score
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils.validation import check_consistent_length
+from torch.utils.data import default_collate
 
 from .validation import check_choice, check_number
 from .parallel import (TORCH_RNG_LOCK, claim_gpu, gpus_by_free_memory, release_memory,
@@ -82,6 +83,39 @@ def _check_device(device):
             f"Invalid device={device!r}: CUDA is not available on this machine. "
             "Use device='auto' (CUDA when present, else CPU) or device='cpu'."
         )
+
+
+class _FetchedBatch(tuple):
+    """``(X, y)`` of a whole batch, as :class:`BatchDataset` fetches it."""
+
+
+class BatchDataset(Dataset):
+    """skorch's Dataset, fetched a batch at a time.
+
+    torch's DataLoader hands a dataset that has ``__getitems__`` all indices of a batch: one
+    fancy index per array instead of a ``__getitem__`` per sample and a stack of the samples,
+    which took a fifth of a small net's epoch. Data other than arrays and tensors, and a
+    subclass that transforms single samples (overrides ``transform``), are fetched sample by
+    sample, as skorch does.
+    """
+
+    def __getitems__(self, indices):
+        arrays = (np.ndarray, torch.Tensor)
+        if type(self).transform is not Dataset.transform or not isinstance(self.X, arrays) \
+                or not isinstance(self.y, arrays + (type(None),)):
+            return [self[i] for i in indices]
+        indices = np.asarray(indices)
+        # skorch's placeholder for a missing y, one per sample
+        y = torch.zeros(len(indices), 1) if self.y is None else self.y[indices]
+        return _FetchedBatch((self.X[indices], y))
+
+
+def collate_batch(data):
+    """The DataLoader's collate function: a batch fetched whole becomes tensors as it is;
+    a list of samples is stacked by torch's default."""
+    if isinstance(data, _FetchedBatch):
+        return tuple(torch.as_tensor(part) for part in data)
+    return default_collate(data)
 
 
 def _silent(*args, **kwargs):
@@ -172,6 +206,11 @@ class NetMixin:
         machine (counted across processes with file locks); a fit waits for a free slot.
         None: no limit.
     verbose : int, default=0
+    train_split : skorch split or None, default=None
+        skorch's validation split; None uses ``validation_fraction``.
+    dataset : skorch Dataset class, default=BatchDataset
+        Wraps X and y for torch's DataLoader. :class:`BatchDataset` fetches a batch of
+        arrays with one index instead of sample by sample.
     **kwargs
         Any other skorch ``NeuralNet`` argument (``callbacks``, ``module__*``,
         ``optimizer__*``, ``iterator_train__*``, ...).
@@ -207,11 +246,13 @@ class NetMixin:
         trials_per_gpu=None,
         verbose=0,
         train_split=None,
+        dataset=BatchDataset,
         **kwargs,
     ):
         super().__init__(
             module,
             criterion=criterion,
+            dataset=dataset,
             optimizer=optimizer,
             lr=lr,
             max_epochs=max_epochs,
@@ -382,6 +423,9 @@ class NetMixin:
             params.setdefault("generator", self.train_generator_)
         if prefix == "iterator_valid" and self.iterator_valid is torch.utils.data.DataLoader:
             params.setdefault("generator", torch.Generator())  # never shuffles: any seed does
+        if prefix in ("iterator_train", "iterator_valid") and \
+                getattr(self, prefix) is torch.utils.data.DataLoader:
+            params.setdefault("collate_fn", collate_batch)  # takes BatchDataset's whole batches
         return params
 
     def initialize_module(self):

@@ -7,8 +7,10 @@ import pytest
 import torch
 from sklearn.base import clone
 from skorch.callbacks import EarlyStopping, GradientNormClipping, LRScheduler
+from skorch.dataset import Dataset
 
-from skhyper.nets import NetClassifier, NetRegressor, NonFiniteLossError, resolve_device
+from skhyper.nets import (BatchDataset, NetClassifier, NetRegressor, NonFiniteLossError,
+                          resolve_device)
 
 
 class TinyMLP(torch.nn.Module):
@@ -140,6 +142,35 @@ def test_partial_fit_continues_training(tabular):
     assert any(moved)
     net.fit(X, y)  # fit starts again from scratch
     assert net.n_epochs_ == 2
+
+
+@pytest.mark.parametrize("make", [
+    lambda X, y: (MLPRegressor, X, y),
+    lambda X, y: (MLPRegressor, X, np.c_[y, -y]),
+    lambda X, y: (MLPClassifier, X, np.where(y > 0, "up", "down")),
+], ids=["regressor", "two-targets", "classifier"])
+def test_whole_batches_train_and_predict_as_skorch_samples_do(tabular, make):
+    # BatchDataset fetches a batch with one index; skorch's Dataset stacks the samples
+    cls, X, y = make(*tabular)
+    settings = dict(max_epochs=2, batch_size=16, validation_fraction=0.2, random_state=0)
+    batched = cls(**settings).fit(X, y)
+    by_sample = cls(dataset=Dataset, **settings).fit(X, y)
+    assert isinstance(batched.get_dataset(X, y), BatchDataset)
+    assert [row["train_loss"] for row in batched.history] == \
+        [row["train_loss"] for row in by_sample.history]
+    np.testing.assert_array_equal(batched.predict(X), by_sample.predict(X))
+
+
+def test_a_dataset_that_transforms_samples_gets_them_one_by_one(tabular):
+    class Negated(BatchDataset):
+        def transform(self, X, y):
+            return super().transform(-X, y)
+
+    X, y = tabular
+    settings = dict(max_epochs=1, validation_fraction=None, random_state=0)
+    negated = MLPRegressor(dataset=Negated, **settings).fit(X, y)  # sees -X, also to predict
+    plain = MLPRegressor(**settings).fit(-X, y)
+    np.testing.assert_array_equal(negated.predict(X), plain.predict(-X))
 
 
 def test_regressor_shapes(tabular):
