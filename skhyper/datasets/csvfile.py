@@ -195,5 +195,6 @@ family = DatasetFamily(
     name="csv",
     loader=load_csv,
     task="regression",
-    description="Any CSV file: target column(s) or none, optional windowing into sequences",
+    description="Any CSV file: target column(s) (regression; task=classification for labels) "
+                "or none, optional windowing into sequences",
 )
