@@ -14,13 +14,13 @@ from skopt import BayesSearchCV
 
 import skhyper
 from conftest import requires_cuda
+from skhyper.analysis import pareto_front
 from skhyper.models.cnn_lstm import (
     FUSIONS,
     CNNLSTMModule,
     CNNLSTMMultiTask,
     combined_scorer,
     multitask_scoring,
-    neg_model_size_scorer,
     neg_mse_scorer,
     parse_kernel_sizes,
 )
@@ -74,7 +74,7 @@ def test_scorers_match_their_definitions(fitted, market):
     expected = 0.5 * (accuracy_score(y[:, 0], labels) + r2_score(y[:, 1], value))
     assert combined_scorer(fitted, X, y) == pytest.approx(expected)
     n_params = sum(p.numel() for p in fitted.module_.parameters())
-    assert neg_model_size_scorer(fitted, X, y) == pytest.approx(-n_params * 4 / 1e6)
+    assert multitask_scoring["n_parameters"](fitted, X, y) == n_params
 
 
 def test_dataframe_targets_with_string_labels(market):
@@ -223,5 +223,8 @@ def test_example_quick_mode_runs_the_seed_workflow(capsys):
     search, retrained = example.main(["--quick", "--top-k", "1"])
     assert len(search.cv_results_["params"]) == 2
     assert set(search.cv_results_) >= {f"mean_test_{name}" for name in multitask_scoring}
+    # seed 001's three objectives, the size among them by default
+    assert pareto_front(search, metric="combined").attrs["objectives"] == {
+        "mean_test_combined": "max", "mean_fit_time": "min", "mean_test_n_parameters": "min"}
     assert len(retrained) == 1 and 0.0 <= retrained[0]["test_metrics"]["test_class_acc"] <= 1.0
     assert "retrained #1" in capsys.readouterr().out

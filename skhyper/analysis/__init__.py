@@ -7,7 +7,8 @@ HalvingGridSearchCV, skhyper's StagedHalvingSearchCV), so no Optuna study is nee
 from ._curves import learning_curves
 from ._guide import parameter_guide
 from ._importance import parameter_importance
-from ._pareto import SmallestWithinOneSE, count_parameters, n_parameters_scorer, pareto_front
+from ..model_size import count_parameters, n_parameters_scorer
+from ._pareto import SmallestWithinOneSE, pareto_front
 from ._report import write_report
 from ._results import results_frame, summary_statistics
 from ._stats import compare_to_best, corrected_ttest, significance_statement

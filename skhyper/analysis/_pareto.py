@@ -1,8 +1,8 @@
 """Multi-objective selection (seed 001): score against fit time and model size.
 
-Record model size in ``cv_results_`` by adding :func:`n_parameters_scorer` to a multi-metric
-``scoring``; :func:`pareto_front` then finds the trade-offs, and :class:`SmallestWithinOneSE` is a
-``refit`` callable that picks one of them by a stated rule.
+Record model size in ``cv_results_`` by adding :func:`skhyper.model_size.n_parameters_scorer`
+to a multi-metric ``scoring``; :func:`pareto_front` then finds the trade-offs, and
+:class:`SmallestWithinOneSE` is a ``refit`` callable that picks one of them by a stated rule.
 """
 
 import numpy as np
@@ -13,40 +13,6 @@ from ._results import results_frame, metric_names
 SIZE_METRIC = "n_parameters"
 DIRECTIONS = ("max", "min")
 _ALIASES = {"fit_time": "mean_fit_time", "score_time": "mean_score_time"}
-
-
-def count_parameters(estimator):
-    """Number of learned parameters of a fitted estimator.
-
-    Supports skorch / skhyper nets (the torch module's parameters), scikit-learn's MLPs
-    (``coefs_`` and ``intercepts_``), linear models (``coef_`` and ``intercept_``) and a
-    :class:`~sklearn.pipeline.Pipeline` (its final step).
-    """
-    if hasattr(estimator, "steps"):
-        return count_parameters(estimator.steps[-1][1])
-    module = getattr(estimator, "module_", None)
-    if module is not None:
-        return int(sum(p.numel() for p in module.parameters()))
-    if hasattr(estimator, "coefs_"):
-        return int(sum(np.size(w) for w in estimator.coefs_) +
-                   sum(np.size(b) for b in estimator.intercepts_))
-    if hasattr(estimator, "coef_"):
-        return int(np.size(estimator.coef_) + np.size(getattr(estimator, "intercept_", 0)))
-    raise TypeError(
-        f"Cannot count the parameters of {type(estimator).__name__}: supported are skorch nets "
-        "(module_), MLPs (coefs_), linear models (coef_) and Pipelines ending in one of them."
-    )
-
-
-def n_parameters_scorer(estimator, X=None, y=None):
-    """A scorer that records the fitted model's parameter count, so size lands in cv_results_.
-
-    Use it as one metric of a multi-metric search, e.g.
-    ``scoring={"score": "neg_mean_squared_error", "n_parameters": n_parameters_scorer}``;
-    it gives ``mean_test_n_parameters``. (scikit-learn ranks it as if larger were better: read
-    it through :func:`pareto_front`, which minimises it.)
-    """
-    return float(count_parameters(estimator))
 
 
 def _column(frame, name):

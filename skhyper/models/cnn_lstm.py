@@ -10,8 +10,10 @@ Targets travel in one 2-column ``y``: column 0 holds the class labels, column 1 
 target. ``predict`` returns class labels, so the estimator is a scikit-learn classifier whose
 ``score`` is accuracy; :meth:`CNNLSTMMultiTask.predict_regression` returns the regression output.
 The module-level scorers (:func:`accuracy_scorer`, :func:`neg_mse_scorer`,
-:func:`combined_scorer`, :func:`neg_model_size_scorer`, collected in :data:`multitask_scoring`)
-plug into ``GridSearchCV(scoring=multitask_scoring, refit="combined")``.
+:func:`combined_scorer`, and :func:`skhyper.model_size.n_parameters_scorer` for the model
+size, collected in :data:`multitask_scoring`) plug into ``GridSearchCV(scoring=multitask_scoring,
+refit="combined")``; :func:`skhyper.analysis.pareto_front` then trades the score off against fit
+time and size, the seed's three objectives.
 """
 
 import numpy as np
@@ -23,6 +25,7 @@ from skorch.utils import to_numpy, to_tensor
 from sklearn.base import ClassifierMixin
 from sklearn.metrics import accuracy_score, mean_squared_error, r2_score
 
+from ..model_size import n_parameters_scorer
 from ..validation import check_choice, check_number
 from ..nets import NetMixin, encode_labels, fit_label_encoder
 from ..registry import ModelFamily
@@ -421,11 +424,6 @@ class CNNLSTMMultiTask(NetMixin, ClassifierMixin, NeuralNet):
         labels, _ = split_targets(y)
         return accuracy_score(labels, self.predict(X), sample_weight=sample_weight)
 
-    @property
-    def n_parameters_(self):
-        """Number of trainable parameters of the fitted network."""
-        return sum(p.numel() for p in self.module_.parameters() if p.requires_grad)
-
 
 def _check_heads(name, heads, dim, dim_name):
     if heads and dim % heads:
@@ -460,18 +458,14 @@ def combined_scorer(estimator, X, y):
     return 0.5 * (accuracy + r2_score(values, estimator.predict_regression(X)))
 
 
-def neg_model_size_scorer(estimator, X, y):
-    """Negated model size in megabytes (float32 parameters): the seed's third objective."""
-    return -estimator.n_parameters_ * 4 / 1e6
-
-
 #: Scoring for multi-metric searches: ``GridSearchCV(..., scoring=multitask_scoring,
-#: refit="combined")``. Every entry is "higher is better".
+#: refit="combined")``. Every entry but ``n_parameters`` (the model size, for
+#: :func:`skhyper.analysis.pareto_front`, which minimises it) is "higher is better".
 multitask_scoring = {
     "accuracy": accuracy_scorer,
     "neg_mse": neg_mse_scorer,
     "combined": combined_scorer,
-    "neg_model_size_mb": neg_model_size_scorer,
+    "n_parameters": n_parameters_scorer,
 }
 
 

@@ -1,0 +1,42 @@
+"""The size of a fitted model: its parameter count, and a scorer that records it in cv_results_.
+
+A module of its own, without pandas or matplotlib, so model families can put the scorer in
+their scoring dicts; :mod:`skhyper.analysis` re-exports both and reads the recorded sizes
+(:func:`skhyper.analysis.pareto_front`, :class:`skhyper.analysis.SmallestWithinOneSE`).
+"""
+
+import numpy as np
+
+
+def count_parameters(estimator):
+    """Number of learned parameters of a fitted estimator.
+
+    Supports skorch / skhyper nets (the torch module's parameters), scikit-learn's MLPs
+    (``coefs_`` and ``intercepts_``), linear models (``coef_`` and ``intercept_``) and a
+    :class:`~sklearn.pipeline.Pipeline` (its final step).
+    """
+    if hasattr(estimator, "steps"):
+        return count_parameters(estimator.steps[-1][1])
+    module = getattr(estimator, "module_", None)
+    if module is not None:
+        return int(sum(p.numel() for p in module.parameters()))
+    if hasattr(estimator, "coefs_"):
+        return int(sum(np.size(w) for w in estimator.coefs_) +
+                   sum(np.size(b) for b in estimator.intercepts_))
+    if hasattr(estimator, "coef_"):
+        return int(np.size(estimator.coef_) + np.size(getattr(estimator, "intercept_", 0)))
+    raise TypeError(
+        f"Cannot count the parameters of {type(estimator).__name__}: supported are skorch nets "
+        "(module_), MLPs (coefs_), linear models (coef_) and Pipelines ending in one of them."
+    )
+
+
+def n_parameters_scorer(estimator, X=None, y=None):
+    """A scorer that records the fitted model's parameter count, so size lands in cv_results_.
+
+    Use it as one metric of a multi-metric search, e.g.
+    ``scoring={"score": "neg_mean_squared_error", "n_parameters": n_parameters_scorer}``;
+    it gives ``mean_test_n_parameters``. (scikit-learn ranks it as if larger were better: read
+    it through :func:`pareto_front`, which minimises it.)
+    """
+    return float(count_parameters(estimator))
