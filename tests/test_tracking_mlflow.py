@@ -153,6 +153,33 @@ def test_halving_search_logs_one_child_per_row(store):
     assert len(children) == n_rows
     iterations = [children[run_id].data.metrics["iter"] for run_id in runs.child_run_ids]
     assert iterations == list(search.cv_results_["iter"])
+    # a candidate's row at the iteration it was dropped after is pruned; the others went on
+    statuses = [children[run_id].data.tags["status"] for run_id in runs.child_run_ids]
+    params = [repr(p) for p in search.cv_results_["params"]]
+    last_row = {p: row for row, p in enumerate(params)}  # rows are in iteration order
+    finalists = {p for p, it in zip(params, iterations) if it == max(iterations)}
+    expected = ["pruned" if last_row[p] == row and p not in finalists else "ok"
+                for row, p in enumerate(params)]
+    assert statuses == expected and "pruned" in statuses
+    parent = client.get_run(runs.parent_run_id).data.metrics
+    assert parent["n_pruned"] == expected.count("pruned")
+
+
+def test_a_grid_search_fit_that_raised_is_a_failed_run(store):
+    # GridSearchCV has no status column: a candidate whose fits raised has NaN scores
+    _, client, log = store
+    X, y = make_regression(n_samples=40, n_features=3, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # scikit-learn warns about the failed fits
+        search = GridSearchCV(Ridge(), {"alpha": [1.0, -1.0]}, cv=2).fit(X, y)
+
+    runs = log(search, "grid-failure", log_model=False)
+
+    ok, failed = (client.get_run(run_id) for run_id in runs.child_run_ids)
+    assert (ok.info.status, ok.data.tags["status"]) == ("FINISHED", "ok")
+    assert (failed.info.status, failed.data.tags["status"]) == ("FAILED", "failed")
+    parent = client.get_run(runs.parent_run_id).data.metrics
+    assert (parent["n_ok"], parent["n_failed"]) == (1, 1)
 
 
 def staged_format(search, tiny_lstm, X, y, failure):

@@ -18,6 +18,8 @@ import pandas as pd
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
+from ..analysis import results_frame
+
 # Limits of MLflow's stores (mlflow.utils.validation); longer values are truncated, not refused.
 _MAX_PARAM_LENGTH = 6000
 _MAX_TAG_LENGTH = 8000
@@ -64,8 +66,8 @@ def log_search_to_mlflow(search, *, experiment=None, tracking_uri=None, artifact
 
     The parent run holds the search's settings as params (nested estimators by class name),
     ``best_<param>`` params, the metrics ``best_cv_score``, ``best_mean_test_<metric>`` /
-    ``best_std_test_<metric>``, ``n_candidates``, ``refit_time`` and ``n_epochs_total`` where
-    the search has them, the refitted net's per-epoch curves as ``refit/<column>`` step metrics,
+    ``best_std_test_<metric>``, ``n_candidates``, ``n_ok`` / ``n_failed`` / ``n_pruned``,
+    ``refit_time`` and ``n_epochs_total`` where the search has them, the refitted net's per-epoch curves as ``refit/<column>`` step metrics,
     and the artifacts ``cv_results.csv``, ``history.csv`` (when the search has ``history_``),
     ``report/`` (the files of ``report_dir``) and ``best_estimator/`` (an MLflow sklearn model).
 
@@ -73,8 +75,11 @@ def log_search_to_mlflow(search, *, experiment=None, tracking_uri=None, artifact
     candidate at one iteration). It holds the candidate's params, every numeric column of its
     row as a metric (mean/std/split test scores per metric, train scores, fit and score times,
     rank, and extra numeric columns such as ``rung`` and ``epochs``), and text columns such as
-    ``stage``, ``status`` and ``error`` as tags. A candidate whose ``status`` is ``"failed"`` is
-    marked FAILED; its NaN scores are left out. When the search has a ``history_`` (see
+    ``stage`` and ``error`` as tags. Its ``status`` tag is the one
+    :func:`skhyper.analysis.results_frame` gives it, for any search: ``"failed"`` where a mean
+    test score is NaN (a GridSearchCV fit that raised), ``"pruned"`` for a HalvingGridSearchCV row
+    that did not reach the last iteration. A failed candidate's run is marked FAILED; its NaN
+    scores are left out. When the search has a ``history_`` (see
     :class:`skhyper.StagedHalvingSearchCV`), each candidate's per-epoch ``train_loss``,
     ``valid_loss`` and rung ``score`` are logged as step metrics named
     ``<column>/<stage>/fold<k>`` with the epoch as the step.
@@ -124,6 +129,10 @@ def log_search_to_mlflow(search, *, experiment=None, tracking_uri=None, artifact
     client = mlflow.MlflowClient(tracking_uri=tracking_uri)
     experiment_id = _experiment_id(client, experiment, artifact_location)
     cv_results = search.cv_results_
+    # ok / failed / pruned for any search, as the analysis reads it (GridSearchCV has no such
+    # column). The frame keeps a halving candidate's last row: its earlier rows went on, so ok.
+    statuses = results_frame(search).set_index("candidate")["status"].reindex(
+        range(len(cv_results["params"])), fill_value="ok").tolist()
     history = getattr(search, "history_", None)
     curves = _curves_by_candidate(history)
 
@@ -135,7 +144,7 @@ def log_search_to_mlflow(search, *, experiment=None, tracking_uri=None, artifact
                                tags=parent_tags)
     parent_id = parent.info.run_id
     try:
-        params, metrics = _search_summary(search)
+        params, metrics = _search_summary(search, statuses)
         client.log_batch(
             parent_id,
             params=[Param(k, _text(v, _MAX_PARAM_LENGTH)) for k, v in params.items()],
@@ -145,7 +154,7 @@ def log_search_to_mlflow(search, *, experiment=None, tracking_uri=None, artifact
         child_ids = []
         for row in range(len(cv_results["params"])):
             child_ids.append(_log_candidate(client, experiment_id, parent_id, cv_results, row,
-                                            curves.get(row, [])))
+                                            statuses[row], curves.get(row, [])))
         model_uri = _log_artifacts(client, parent_id, search, history, report_dir,
                                    log_model, pip_requirements, mlflow)
     except BaseException:
@@ -169,7 +178,7 @@ def _experiment_id(client, name, artifact_location):
     return found.experiment_id
 
 
-def _search_summary(search):
+def _search_summary(search, statuses):
     """Parent-run params (settings, ``best_*``) and metrics of a fitted search."""
     params = {name: _describe(value) for name, value in search.get_params(deep=True).items()}
     for name, value in (getattr(search, "best_params_", None) or {}).items():
@@ -186,10 +195,8 @@ def _search_summary(search):
     for attribute in ("refit_time_", "n_epochs_total_", "n_splits_"):
         if _finite(getattr(search, attribute, None)):
             metrics[attribute.rstrip("_")] = float(getattr(search, attribute))
-    status = search.cv_results_.get("status")
-    if status is not None:
-        for value, count in zip(*np.unique(np.asarray(status, dtype=str), return_counts=True)):
-            metrics[f"n_{value}"] = float(count)
+    for value, count in zip(*np.unique(np.asarray(statuses, dtype=str), return_counts=True)):
+        metrics[f"n_{value}"] = float(count)
     return params, metrics
 
 
@@ -209,20 +216,20 @@ def _refit_curves(search):
                 yield f"refit/{key}", float(row[key]), int(row["epoch"])
 
 
-def _log_candidate(client, experiment_id, parent_id, cv_results, row, curves):
+def _log_candidate(client, experiment_id, parent_id, cv_results, row, status, curves):
     """Create, fill and close the child run of one cv_results_ row; return its id."""
     from mlflow.entities import Metric, Param, RunTag
     from mlflow.utils.mlflow_tags import MLFLOW_PARENT_RUN_ID
 
     params = cv_results["params"][row]
-    status = str(cv_results["status"][row]) if "status" in cv_results else "ok"
     run = client.create_run(experiment_id, run_name=f"candidate-{row}",
-                            tags={MLFLOW_PARENT_RUN_ID: parent_id, "candidate": str(row)})
+                            tags={MLFLOW_PARENT_RUN_ID: parent_id, "candidate": str(row),
+                                  "status": status})
     run_id = run.info.run_id
     now = _now_ms()
     metrics, tags = [], []
     for key, column in cv_results.items():
-        if key == "params" or key.startswith("param_"):
+        if key in ("params", "status") or key.startswith("param_"):
             continue
         value = column[row]
         if isinstance(value, (str, np.str_)):
