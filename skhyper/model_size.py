@@ -37,6 +37,6 @@ def n_parameters_scorer(estimator, X=None, y=None):
     Use it as one metric of a multi-metric search, e.g.
     ``scoring={"score": "neg_mean_squared_error", "n_parameters": n_parameters_scorer}``;
     it gives ``mean_test_n_parameters``. (scikit-learn ranks it as if larger were better: read
-    it through :func:`pareto_front`, which minimises it.)
+    it through :func:`skhyper.analysis.pareto_front`, which minimises it.)
     """
     return float(count_parameters(estimator))

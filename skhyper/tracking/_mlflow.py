@@ -66,9 +66,10 @@ def log_search_to_mlflow(search, *, experiment=None, tracking_uri=None, artifact
 
     The parent run holds the search's settings as params (nested estimators by class name),
     ``best_<param>`` params, the metrics ``best_cv_score``, ``best_mean_test_<metric>`` /
-    ``best_std_test_<metric>``, ``n_candidates``, ``n_ok`` / ``n_failed`` / ``n_pruned``,
-    ``refit_time`` and ``n_epochs_total`` where the search has them, the refitted net's per-epoch curves as ``refit/<column>`` step metrics,
-    and the artifacts ``cv_results.csv``, ``history.csv`` (when the search has ``history_``),
+    ``best_std_test_<metric>``, ``n_candidates``, ``n_ok`` / ``n_failed`` / ``n_pruned`` (the
+    candidates' statuses, below), ``refit_time`` and ``n_epochs_total`` where the search has
+    them, the refitted net's per-epoch curves as ``refit/<column>`` step metrics, and the
+    artifacts ``cv_results.csv``, ``history.csv`` (when the search has ``history_``),
     ``report/`` (the files of ``report_dir``) and ``best_estimator/`` (an MLflow sklearn model).
 
     Each child run corresponds to one row of ``cv_results_`` (for HalvingGridSearchCV a row is a
