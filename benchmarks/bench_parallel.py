@@ -76,7 +76,8 @@ def main(argv=None):
         if baseline is None:
             baseline, reference = seconds, scores
         # Different torch thread counts sum in a different order: equal to about 1e-4 after
-        # ten epochs, not bit for bit (same thread counts are bit-identical: tests/test_parallel.py).
+        # ten epochs, not bit for bit (same thread counts are bit-identical, see
+        # tests/test_parallel.py).
         elif not np.allclose(scores, reference, rtol=1e-3):
             raise SystemExit(f"n_jobs={n_jobs} gave different scores: {scores} vs {reference}")
         print(f"| {backend} | {n_jobs} | {', '.join(map(str, threads))} | {seconds:.1f} "

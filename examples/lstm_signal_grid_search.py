@@ -39,7 +39,8 @@ def main(argv=None):
     print(f"{len(search.cv_results_['params'])} candidates x 3 folds, {epochs} epochs each")
     print("best parameters:", search.best_params_)
     print(f"best CV score (neg MSE): {search.best_score_:.4f}")
-    print(f"test R^2 of the refit best model: {search.best_estimator_.score(data.X_test, data.y_test):.4f}")
+    test_r2 = search.best_estimator_.score(data.X_test, data.y_test)
+    print(f"test R^2 of the refit best model: {test_r2:.4f}")
     return search
 
 

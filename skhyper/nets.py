@@ -475,10 +475,10 @@ class NetMixin:
             known.update(inspect.signature(cls).parameters)
         unknown = sorted(set(given) - known)
         if unknown:
-            raise ValueError(
-                f"Invalid lr_scheduler setting(s) {', '.join('lr_scheduler__' + k for k in unknown)};"
-                f" allowed: {', '.join(sorted('lr_scheduler__' + k for k in known - {'optimizer'}))}."
-            )
+            named = [f"lr_scheduler__{k}" for k in unknown]
+            allowed = sorted(f"lr_scheduler__{k}" for k in known - {"optimizer"})
+            raise ValueError(f"Invalid lr_scheduler setting(s) {', '.join(named)}; "
+                             f"allowed: {', '.join(allowed)}.")
         accepted = inspect.signature(policy).parameters
         settings = {**defaults, **{k: v for k, v in given.items() if k in accepted}}
         if self.lr_scheduler == "cosine":
@@ -490,7 +490,8 @@ class NetMixin:
         monitor = "valid_loss" if self._has_validation() else "train_loss"
         callbacks.append(("non_finite_loss", StopOnNonFiniteLoss()))
         if self.grad_clip is not None:
-            callbacks.append(("grad_clip", GradientNormClipping(gradient_clip_value=self.grad_clip)))
+            clipping = GradientNormClipping(gradient_clip_value=self.grad_clip)
+            callbacks.append(("grad_clip", clipping))
         if self.lr_scheduler is not None:
             callbacks.append(("lr_scheduler", self._scheduler_callback(monitor)))
         if self.patience is not None:

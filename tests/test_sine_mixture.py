@@ -20,7 +20,8 @@ def test_inputs_are_mixture_and_one_hot_selector_and_target_is_clean_component()
     n_comp = 4
     # Windows are ordered by time, then selector: window w, selector c sits at row w * 4 + c.
     selectors = data.X[:, :, 1:]
-    np.testing.assert_array_equal(selectors.argmax(-1)[:, 0], np.tile(np.arange(n_comp), len(data.X) // n_comp))
+    np.testing.assert_array_equal(selectors.argmax(-1)[:, 0],
+                                  np.tile(np.arange(n_comp), len(data.X) // n_comp))
     assert (selectors.sum(-1) == 1).all()
     # Target: sin(2 pi f t + phi) of the selected component at the window's last step.
     t_last = (np.arange(len(data.X) // n_comp) * 3 + 9) / 100

@@ -109,8 +109,9 @@ def load_sine_mixture(frequencies=(1.0, 3.0, 5.0, 7.0),
         X=X, y=y, X_test=X_test, y_test=y_test, task="regression",
         feature_names=names, frequencies=frequencies, time=time,
         description=(
-            f"Sine mixture of {len(frequencies)} components ({', '.join(f'{f:g}' for f in frequencies)}"
-            f" Hz), noise std {noise_std:g}, {duration:g} s at {sampling_rate} Hz; "
+            f"Sine mixture of {len(frequencies)} components "
+            f"({', '.join(f'{f:g}' for f in frequencies)} Hz), noise std {noise_std:g}, "
+            f"{duration:g} s at {sampling_rate} Hz; "
             f"{len(X)} windows of {seq_len} steps, stride {stride}; target: the selected clean "
             f"component ({target})."
         ),
