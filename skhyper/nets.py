@@ -99,10 +99,15 @@ class BatchDataset(Dataset):
     sample, as skorch does.
     """
 
-    def __getitems__(self, indices):
+    def __init__(self, X, y=None, length=None):
+        super().__init__(X, y, length=length)
         arrays = (np.ndarray, torch.Tensor)
-        if type(self).transform is not Dataset.transform or not isinstance(self.X, arrays) \
-                or not isinstance(self.y, arrays + (type(None),)):
+        # decided once, not per batch
+        self.fetches_whole_batches = type(self).transform is Dataset.transform and \
+            isinstance(X, arrays) and isinstance(y, arrays + (type(None),))
+
+    def __getitems__(self, indices):
+        if not self.fetches_whole_batches:
             return [self[i] for i in indices]
         indices = np.asarray(indices)
         # skorch's placeholder for a missing y, one per sample

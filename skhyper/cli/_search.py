@@ -106,6 +106,7 @@ def run_search(args):
         raise UsageError(f"--strategy {strategy} searches a fixed space; drop --space or use "
                          "grid, random, bayes, halving or staged.")
     family = registry.get_model(args.model)
+    unsupervised = is_unsupervised(family)
     data = load_data(args.data, parse_data_params(args.data_param))
     space = spaces.load_space(args.space) if args.space else None
     epochs = args.epochs or (QUICK_EPOCHS if strategy == "quick" else None)
@@ -148,7 +149,7 @@ def run_search(args):
             warnings.simplefilter("ignore", FitFailedWarning)
             warnings.filterwarnings("ignore", message="One or more of the .* scores are "
                                                       "non-finite")
-            search.fit(data.X, None if is_unsupervised(family) else data.y)
+            search.fit(data.X, None if unsupervised else data.y)
     except KeyboardInterrupt:
         store.finish_run("interrupted")
         raise
@@ -159,7 +160,7 @@ def run_search(args):
     store.save_results(search.cv_results_)
     store.finish_run()
 
-    summary = _write_outputs(out, search, store, config, data, is_unsupervised(family), elapsed)
+    summary = _write_outputs(out, search, store, config, data, unsupervised, elapsed)
     if not args.quiet:
         _print_summary(out, summary)
     return 0
