@@ -47,6 +47,12 @@ SCHEDULERS = {
 DEVICES = ("cpu", "cuda", "auto")
 
 
+def python_scalar(value):
+    """``value`` with a numpy scalar unwrapped: search tools draw ``np.int64`` and friends, which
+    torch's layers, DataLoader and seeding refuse where they want an ``int``."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
 def fit_label_encoder(labels, classes=None):
     """A LabelEncoder of ``classes`` when given (every label partial_fit will see, declared on
     its first call as in scikit-learn), else of the ``labels`` at hand; :func:`encode_labels`
@@ -392,7 +398,9 @@ class NetMixin:
             # Without random_state, the seed of the unit of work this thread runs, if any
             # (skhyper.parallel.torch_seed): set again here so no other thread's seeding can
             # come between it and the draw of the weights.
-            seed = self.random_state if self.random_state is not None else thread_seed()
+            seed = python_scalar(self.random_state)
+            if seed is None:
+                seed = thread_seed()
             if seed is not None:
                 torch.manual_seed(seed)
             super().initialize()
@@ -417,9 +425,12 @@ class NetMixin:
         return resolve_device(requested)
 
     def get_params_for(self, prefix):
-        params = super().get_params_for(prefix)
-        if prefix in ("iterator_train", "iterator_valid") and "batch_size_" in self.__dict__:
-            params.setdefault("batch_size", self.batch_size_)  # after the out-of-memory back-off
+        params = {key: python_scalar(value)
+                  for key, value in super().get_params_for(prefix).items()}
+        if prefix in ("iterator_train", "iterator_valid"):
+            # after the out-of-memory back-off, if any
+            params.setdefault("batch_size",
+                              python_scalar(self.__dict__.get("batch_size_", self.batch_size)))
         # Every DataLoader draws a seed from a generator when it starts iterating; give each one
         # of its own so that fits in threads of one process never touch torch's global RNG
         # while another fit is seeding it. Training shuffles with the net's generator.
@@ -434,7 +445,7 @@ class NetMixin:
         return params
 
     def initialize_module(self):
-        kwargs = {name: getattr(self, name) for name in self.module_params}
+        kwargs = {name: python_scalar(getattr(self, name)) for name in self.module_params}
         kwargs.update(self.module_size_params())
         kwargs.update(self.get_params_for("module"))
         module = self.initialized_instance(self.module, kwargs)
@@ -528,7 +539,7 @@ class NetMixin:
         check_number("num_threads", self.num_threads, low=1, integer=True, allow_none=True)
         threads_before = torch.get_num_threads()
         if self.num_threads is not None:
-            torch.set_num_threads(self.num_threads)
+            torch.set_num_threads(python_scalar(self.num_threads))
         self.num_threads_ = torch.get_num_threads()
         claim = None
         try:

@@ -89,3 +89,17 @@ def test_wrong_rank_is_a_clear_error(tiny_sine, tiny_lstm):
     with pytest.raises(ValueError, match=r"LSTMRegressor expects X of shape \(n_samples, n_steps, "
                                          r"n_features\) \(3-D\); got a 2-D array"):
         tiny_lstm().fit(tiny_sine.X[:, :, 0], tiny_sine.y)
+
+
+def test_numpy_integers_from_a_grid_train_as_python_ints(tiny_sine, tiny_lstm):
+    # np.arange grids and skopt/scipy draws give np.int64, which torch's LSTM, the DataLoader and
+    # torch.manual_seed refuse; the net hands torch plain ints and trains the same net.
+    drawn = {name: np.int64(value) for name, value in
+             dict(hidden_size=4, num_layers=1, batch_size=16, random_state=3, max_epochs=2).items()}
+    from_numpy = tiny_lstm(**drawn).fit(tiny_sine.X, tiny_sine.y)
+    plain = tiny_lstm(**{name: int(value) for name, value in drawn.items()})
+    plain.fit(tiny_sine.X, tiny_sine.y)
+    np.testing.assert_array_equal(from_numpy.predict(tiny_sine.X), plain.predict(tiny_sine.X))
+    search = GridSearchCV(tiny_lstm(max_epochs=1), {"hidden_size": np.arange(4, 9, 4)},
+                          cv=KFold(2), error_score="raise").fit(tiny_sine.X, tiny_sine.y)
+    assert np.isfinite(search.cv_results_["mean_test_score"]).all()
