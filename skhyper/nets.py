@@ -667,4 +667,5 @@ class NetClassifier(NetMixin, NeuralNetClassifier):
         return self.label_encoder_.classes_
 
     def predict(self, X):
-        return self.classes_[super().predict(X)]
+        indices = super().predict(X)  # before classes_: an unfitted net raises NotFittedError
+        return self.classes_[indices]

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 import torch
 from sklearn.base import clone, is_classifier
+from sklearn.exceptions import NotFittedError
 from sklearn.metrics import accuracy_score, mean_squared_error, r2_score
 from sklearn.model_selection import GridSearchCV, KFold, RandomizedSearchCV
 from skopt import BayesSearchCV
@@ -178,6 +179,8 @@ def test_bad_inputs_are_named(market):
     with pytest.raises(ValueError, match=r"y of shape \(n_samples, 2\).*got shape"):
         tiny().fit(market.X, market.y[:, 0])
     assert parse_kernel_sizes("3-5-11") == (3, 5, 11) and parse_kernel_sizes(7) == (7,)
+    with pytest.raises(NotFittedError):  # not AttributeError for the labels it has not seen
+        tiny().predict(market.X)
 
 
 def test_search_records_an_invalid_candidate_as_failed(market):

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
 from skorch.callbacks import EarlyStopping, GradientNormClipping, LRScheduler
 from skorch.dataset import Dataset
 
@@ -198,6 +199,8 @@ def test_classifier_with_string_labels():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(150, 3)).astype(np.float32)
     labels = np.array(["down", "flat", "up"])[(X[:, 0] > -0.4).astype(int) + (X[:, 0] > 0.4)]
+    with pytest.raises(NotFittedError):  # not AttributeError for the labels it has not seen
+        MLPClassifier().predict(X)
     clf = MLPClassifier(max_epochs=15, lr=1e-2, random_state=0).fit(X, labels)
     assert list(clf.classes_) == ["down", "flat", "up"]
     assert set(clf.predict(X)) <= set(labels)

@@ -412,7 +412,8 @@ class CNNLSTMMultiTask(NetMixin, ClassifierMixin, NeuralNet):
 
     def predict(self, X):
         """Class labels, shape (n_samples,)."""
-        return self.classes_[self.predict_proba(X).argmax(axis=1)]
+        indices = self.predict_proba(X).argmax(axis=1)  # an unfitted net raises NotFittedError
+        return self.classes_[indices]
 
     def predict_regression(self, X):
         """The regression head's output, shape (n_samples,)."""
