@@ -624,9 +624,14 @@ class NetRegressor(NetMixin, NeuralNetRegressor):
             raise ValueError(f"y must be 1-D or 2-D; got shape {y.shape}.")
         if not np.isfinite(y).all():
             raise ValueError("Target y contains NaN or infinity.")
+        n_outputs = 1 if y.ndim == 1 else y.shape[1]
         if reset:
-            self.n_outputs_ = 1 if y.ndim == 1 else y.shape[1]
+            self.n_outputs_ = n_outputs
             self.target_1d_ = y.ndim == 1
+        elif n_outputs != self.n_outputs_:
+            # torch would broadcast the loss over the mismatch and train on without a word
+            raise ValueError(f"y has {n_outputs} outputs, but {type(self).__name__} was fitted "
+                             f"with {self.n_outputs_}.")
         return y.reshape(len(y), -1)
 
     def predict(self, X):

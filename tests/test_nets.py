@@ -141,6 +141,8 @@ def test_partial_fit_continues_training(tabular):
     # Same module object, trained further: not re-initialized.
     moved = [not torch.equal(a, b) for a, b in zip(weights, net.module_.parameters())]
     assert any(moved)
+    with pytest.raises(ValueError, match="y has 2 outputs, but MLPRegressor was fitted with 1"):
+        net.partial_fit(X, np.column_stack([y, y]))
     net.fit(X, y)  # fit starts again from scratch
     assert net.n_epochs_ == 2
 
