@@ -25,6 +25,7 @@ from sklearn.preprocessing import LabelEncoder
 from sklearn.utils.validation import check_consistent_length
 from torch.utils.data import default_collate
 
+from ._interrupts import noting_ctrl_c
 from .validation import check_choice, check_number
 from .parallel import (TORCH_RNG_LOCK, claim_gpu, gpus_by_free_memory, release_memory,
                        thread_seed)
@@ -225,6 +226,13 @@ class NetMixin:
     **kwargs
         Any other skorch ``NeuralNet`` argument (``callbacks``, ``module__*``,
         ``optimizer__*``, ``iterator_train__*``, ...).
+
+    Notes
+    -----
+    Ctrl-C during ``fit`` or ``partial_fit`` raises KeyboardInterrupt once training has
+    stopped (skorch alone would return as if training had finished, and a search would score
+    the cut-short net and go on); the net keeps the epochs it trained. Numpy scalars (what
+    ``np.arange`` grids and skopt draw) reach torch as Python numbers.
     """
 
     prefixes_ = NeuralNet.prefixes_ + ["lr_scheduler"]
@@ -546,20 +554,15 @@ class NetMixin:
             claim = self._claim_gpu(reset)
             if claim is not None:
                 self.gpu_claim_ = claim
-            if reset:
-                return self._train_from_scratch(X, y, classes, fit_params)
-            self.__dict__.setdefault("batch_size_", self.batch_size)
-            try:
-                return super().partial_fit(X, y, classes, **fit_params)
-            except TrainingOutOfMemoryError:
-                raise
-            except torch.OutOfMemoryError as exc:
-                raise TrainingOutOfMemoryError(
-                    f"Out of memory while continuing training, in epoch {self.n_epochs_}, "
-                    f"with batch_size={self.batch_size_} on {self.device}. Continued training "
-                    "is not retried: the interrupted epoch had already updated the model. "
-                    f"Original error: {exc}"
-                ) from exc
+            with noting_ctrl_c() as ctrl_c_pressed:
+                if reset:
+                    self._train_from_scratch(X, y, classes, fit_params)
+                else:
+                    self._continue_training(X, y, classes, fit_params)
+            if ctrl_c_pressed():
+                # skorch ended the fit loop and returned as if training had finished
+                raise KeyboardInterrupt
+            return self
         finally:
             if self.num_threads is not None:
                 # A reused worker must not keep this fit's count: later fits there would
@@ -570,6 +573,20 @@ class NetMixin:
                 claim.release()
             if str(self.device).startswith("cuda"):
                 release_memory()  # leave the cached blocks to the next fit on this GPU
+
+    def _continue_training(self, X, y, classes, fit_params):
+        self.__dict__.setdefault("batch_size_", self.batch_size)
+        try:
+            return super().partial_fit(X, y, classes, **fit_params)
+        except TrainingOutOfMemoryError:
+            raise
+        except torch.OutOfMemoryError as exc:
+            raise TrainingOutOfMemoryError(
+                f"Out of memory while continuing training, in epoch {self.n_epochs_}, "
+                f"with batch_size={self.batch_size_} on {self.device}. Continued training "
+                "is not retried: the interrupted epoch had already updated the model. "
+                f"Original error: {exc}"
+            ) from exc
 
     def _claim_gpu(self, reset):
         """A slot on a GPU when ``trials_per_gpu`` limits the fits per GPU of ``device="auto"``."""

@@ -134,6 +134,31 @@ def test_killed_search_resumes_without_retraining(tmp_path, space_file, uninterr
                         joblib.load(uninterrupted / "search.joblib").cv_results_)
 
 
+def test_ctrl_c_ends_the_search_with_nothing_cut_short_stored(tmp_path, space_file):
+    out = tmp_path / "search"
+    epochs = 40  # long fits: the interrupt lands in one, where skorch would swallow it
+    args = grid_args(out, space_file) + ["--epochs", epochs]
+    proc = subprocess.Popen(CLI + [str(a) for a in args],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=ENV)
+    try:
+        while count_stored_fits(out / "store.sqlite") < 1:
+            try:
+                proc.wait(timeout=0.05)
+                pytest.fail("the search finished before it could be interrupted")
+            except subprocess.TimeoutExpired:
+                pass
+        proc.send_signal(signal.SIGINT)
+        _, stderr = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, stderr
+    assert "interrupted" in stderr
+    store = ExperimentStore(out / "store.sqlite")
+    assert list(store.runs()["status"]) == ["interrupted"]
+    assert (store.fits()["epochs"] == epochs).all()  # a fit cut short by Ctrl-C is not kept
+    assert not (out / "search.joblib").exists()
+
+
 def test_resume_refuses_changed_options(uninterrupted, space_file, capsys):
     args = grid_args(uninterrupted, space_file)
     args[args.index("--epochs") + 1] = EPOCHS + 1

@@ -1,13 +1,15 @@
 """The skorch bases: searchable training settings, sklearn conventions, errors that name values."""
 
 import pickle
+import signal
 
 import numpy as np
 import pytest
 import torch
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
-from skorch.callbacks import EarlyStopping, GradientNormClipping, LRScheduler
+from sklearn.model_selection import GridSearchCV
+from skorch.callbacks import Callback, EarlyStopping, GradientNormClipping, LRScheduler
 from skorch.dataset import Dataset
 
 from skhyper.nets import (BatchDataset, NetClassifier, NetRegressor, NonFiniteLossError,
@@ -285,3 +287,27 @@ def test_device_auto_resolves_to_what_is_available():
 def test_cuda_requested_without_cuda_is_a_clear_error(tabular):
     with pytest.raises(ValueError, match="CUDA is not available on this machine"):
         MLPRegressor(max_epochs=1, device="cuda").fit(*tabular)
+
+
+class PressCtrlC(Callback):
+    """Sends this process SIGINT at the end of the first epoch, as a user's Ctrl-C would."""
+
+    def on_epoch_end(self, net, **kwargs):
+        if len(net.history) == 1:
+            signal.raise_signal(signal.SIGINT)
+
+
+def test_ctrl_c_stops_the_fit_and_reaches_the_caller(tabular):
+    # skorch ends its fit loop on KeyboardInterrupt and returns as if training had finished;
+    # a search would score the cut-short net and go on to the next candidate.
+    X, y = tabular
+    net = MLPRegressor(max_epochs=5, callbacks=[PressCtrlC()], random_state=0)
+    with pytest.raises(KeyboardInterrupt):
+        net.fit(X, y)
+    assert net.n_epochs_ == 1  # the net keeps what it trained
+    with pytest.raises(KeyboardInterrupt):
+        GridSearchCV(net, {"lr": [1e-3, 1e-2]}, cv=2, error_score=np.nan).fit(X, y)
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    # skorch's own stops, early stopping among them, still end the fit quietly
+    stopped = MLPRegressor(max_epochs=50, patience=1, min_delta=1e9, random_state=0).fit(X, y)
+    assert stopped.n_epochs_ < 50

@@ -165,6 +165,7 @@ def main(argv=None):
               file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print(f"skhyper {args.command}: interrupted; completed fits are in the store, "
-              "re-run with --resume to continue", file=sys.stderr)
+        after = "; completed fits are in the store, re-run with --resume to continue" \
+            if args.command == "search" else ""
+        print(f"skhyper {args.command}: interrupted{after}", file=sys.stderr)
         return 130
