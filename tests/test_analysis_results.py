@@ -108,6 +108,18 @@ def test_halving_keeps_each_candidates_last_iteration(data):
     assert ordered["iter"].is_monotonic_decreasing
 
 
+def test_halving_over_a_parameter_resource_keeps_one_row_per_candidate(data):
+    # resource="max_iter": each iteration's params carry that iteration's max_iter
+    search = HalvingGridSearchCV(SGDRegressor(random_state=0, tol=None),
+                                 {"alpha": [1e-5, 1e-3, 1e-1, 10.0]}, resource="max_iter",
+                                 min_resources=2, max_resources=8, factor=2, cv=3,
+                                 random_state=0).fit(*data)
+    frame = results_frame(search)
+    assert sorted(p["alpha"] for p in frame["params"]) == [1e-5, 1e-3, 1e-1, 10.0]
+    assert list(frame["status"]).count("ok") == search.n_candidates_[-1]
+    assert frame.loc[frame["rank"] == 1, "candidate"].item() == search.best_index_
+
+
 def test_bayes_search_frame(data):
     search = BayesSearchCV(Ridge(), {"alpha": Real(1e-3, 1e3, prior="log-uniform"),
                                      "fit_intercept": Categorical([True, False])},

@@ -331,6 +331,11 @@ def test_each_strategy_runs_and_resumes(tmp_path, capsys, strategy, space, n_can
     assert estimator.get_params()["lr"] == best["params"].get("lr", 1e-3)
     store = ExperimentStore(out / "store.sqlite")
     assert len(store.results()) == n_candidates
+    if strategy == "halving":  # the first iteration's rows; the store ranks the last one's
+        assert list(search.cv_results_["status"]) == ["pruned"] * 4 + ["ok"] * 2
+        assert store.statistics()["pruned"] == 4 and len(store.top()) == 2
+        run = yaml.safe_load((out / "run.yaml").read_text())
+        assert (run["n_candidates"], run["n_pruned"]) == (4, 2)
     if strategy == "random":  # ranges are sampled inside their bounds
         assert all(4 <= p["hidden_size"] <= 8 for p in search.cv_results_["params"])
 
@@ -412,7 +417,7 @@ def test_failed_candidates_are_summarised_without_tracebacks(tmp_path):
     space.write_text("hidden_size: [4]\noptimizer: [sgd]\noptimizer__momentum: [0.5, -0.5]\n")
     proc = run_cli(*tiny_search(tmp_path / "o", space)[1:])  # not --quiet: the summary prints
     assert "Traceback" not in proc.stderr and "Warning" not in proc.stderr, proc.stderr
-    assert "2 candidates (1 failed)" in proc.stdout
+    assert "2 candidates (1 failed, 0 pruned)" in proc.stdout
     assert "failed (1 candidate): ValueError: Invalid momentum value: -0.5" in proc.stdout
     run = yaml.safe_load((tmp_path / "o" / "run.yaml").read_text())
     assert run["errors"] == {"ValueError: Invalid momentum value: -0.5": 1}

@@ -172,6 +172,20 @@ def test_tracker_queries(tmp_path):
     assert len(csv) == 3
 
 
+def test_pruned_candidates_are_neither_successful_nor_failed(tmp_path):
+    store = ExperimentStore(tmp_path / "s.sqlite")
+    store.start_run()
+    results = fake_results()
+    # the best score, but at a smaller budget: a staged or halving search stopped it there
+    results["mean_test_score"][0] = 0.0
+    results["status"][0] = "pruned"
+    store.save_results(results)
+    stats = store.statistics()
+    assert (stats["count"], stats["failed"], stats["pruned"]) == (1, 1, 1)
+    assert stats["max"] == pytest.approx(-0.1)
+    assert list(store.top(5).index) == [1]
+
+
 def test_results_of_a_later_run_are_the_default(tmp_path):
     store = ExperimentStore(tmp_path / "s.sqlite")
     store.start_run()

@@ -87,8 +87,17 @@ def _derive_status(frame, metrics):
 
 
 def _last_iteration_only(frame):
-    """Halving searches list a candidate once per iteration: keep each one's last."""
-    key = frame["params"].map(lambda p: repr(sorted(p.items(), key=lambda kv: kv[0])))
+    """Halving searches list a candidate once per iteration: keep each one's last.
+
+    A resource that is a parameter (``resource="max_epochs"``) takes each iteration's budget
+    in ``params``; it does not tell candidates apart.
+    """
+    resources = frame["n_resources"] if "n_resources" in frame else None
+    budget = {name for name in frame["params"].iloc[0]
+              if resources is not None and all(
+                  p.get(name) == r for p, r in zip(frame["params"], resources))}
+    key = frame["params"].map(lambda p: repr(sorted(
+        (kv for kv in p.items() if kv[0] not in budget), key=lambda kv: kv[0])))
     last = frame.groupby(key, sort=False)["iter"].transform("max")
     return frame[frame["iter"] == last]
 
@@ -183,9 +192,10 @@ def _build(obj, metric):
                               else str(e) for e in errors])
     if "iter" in frame.columns:
         frame = _last_iteration_only(frame)
-        if "status" not in cv:  # halving: dropped before the last iteration means pruned
-            early = (frame["iter"] < frame["iter"].max()) & (frame["status"] == "ok")
-            frame.loc[early, "status"] = "pruned"
+        # halving: dropped before the last iteration means pruned (also where a subclass,
+        # such as the command's, records ok / failed in a status column)
+        early = (frame["iter"] < frame["iter"].max()) & (frame["status"] == "ok")
+        frame.loc[early, "status"] = "pruned"
 
     frame.attrs.update(
         metrics=metrics, scoring=_scoring_label(obj, metric), search=type(obj).__name__

@@ -185,18 +185,22 @@ def write_bundle(out, search, config):
 
 def _write_outputs(out, search, store, config, data, unsupervised, elapsed):
     """The report bundle, search.joblib and run.yaml; returns run.yaml's data."""
+    from ..analysis import results_frame
+
     files = write_bundle(out, search, config)
     joblib.dump(search, out / SEARCH_FILE)
     trained, restored = store.count_fits()
-    status = search.cv_results_.get("status")
+    # One row per candidate (a halving search lists one per iteration), as in the report.
+    frame = results_frame(search)
     summary = {
         "config": config,
         "run": store.run,
         "fits_trained": trained,
         "fits_restored": restored,
-        "n_candidates": len(search.cv_results_["params"]),
-        "n_failed": int((np.asarray(status) == "failed").sum()) if status is not None else 0,
-        "errors": dict(Counter(str(e) for e in search.cv_results_.get("error", []) if e)),
+        "n_candidates": len(frame),
+        "n_failed": int((frame["status"] == "failed").sum()),
+        "n_pruned": int((frame["status"] == "pruned").sum()),
+        "errors": dict(Counter(error for error in frame["error"] if error)),
         "best_params": to_plain(search.best_params_),
         "best_score": float(search.best_score_),
         "test_score": _test_score(search, data, unsupervised),
@@ -219,7 +223,8 @@ def _test_score(search, data, unsupervised):
 def _print_summary(out, summary):
     config = summary["config"]
     print(f"{config['strategy']} search of {config['model']} on {config['data']}: "
-          f"{summary['n_candidates']} candidates ({summary['n_failed']} failed), "
+          f"{summary['n_candidates']} candidates ({summary['n_failed']} failed, "
+          f"{summary['n_pruned']} pruned), "
           f"{config['cv']}-fold CV, {summary['elapsed_s']:.1f} s")
     print(f"fits: {summary['fits_trained']} trained, {summary['fits_restored']} restored "
           "from the store")

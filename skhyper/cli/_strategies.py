@@ -66,7 +66,15 @@ class BayesSearch(RecordFailures, BayesSearchCV):
 
 
 class HalvingGridSearch(RecordFailures, HalvingGridSearchCV):
-    """HalvingGridSearchCV with ``status`` and ``error`` columns."""
+    """HalvingGridSearchCV with ``status`` and ``error`` columns; a row of an iteration before
+    the last is "pruned" (the candidate stopped there, or went on and has a later row), as
+    :func:`skhyper.analysis.results_frame` reads any halving search."""
+
+    def _format_results(self, candidate_params, n_splits, out, more_results=None):
+        results = super()._format_results(candidate_params, n_splits, out, more_results)
+        iteration = np.asarray(results["iter"])
+        results["status"][(iteration < iteration.max()) & (results["status"] == "ok")] = "pruned"
+        return results
 
 
 def quick_grid(family):

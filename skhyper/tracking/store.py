@@ -301,17 +301,21 @@ class ExperimentStore:
         return frame.dropna(subset=[column]).sort_values(column, ascending=False).head(n)
 
     def statistics(self, metric="score", run=None):
-        """Mean, std, min, max and median of ``mean_test_<metric>`` over successful candidates,
-        with their count and the number that failed."""
+        """Mean, std, min, max and median of ``mean_test_<metric>`` over successful candidates
+        (as in :meth:`top`), with their count and the numbers that failed and were pruned."""
         frame = self.results(run)
         column = _metric_column(frame, metric)
         scores = frame[column].astype(float)
-        failed = int((frame["status"] != "ok").sum()) if "status" in frame.columns \
-            else int(scores.isna().sum())
+        if "status" in frame.columns:
+            failed = int((frame["status"] == "failed").sum())
+            pruned = int((frame["status"] == "pruned").sum())
+            scores = scores[frame["status"] == "ok"]
+        else:
+            failed, pruned = int(scores.isna().sum()), 0
         scores = scores.dropna()
-        return pd.Series({"count": len(scores), "failed": failed, "mean": scores.mean(),
-                          "std": scores.std(), "min": scores.min(), "max": scores.max(),
-                          "median": scores.median()}, name=column)
+        return pd.Series({"count": len(scores), "failed": failed, "pruned": pruned,
+                          "mean": scores.mean(), "std": scores.std(), "min": scores.min(),
+                          "max": scores.max(), "median": scores.median()}, name=column)
 
     def to_csv(self, path, run=None):
         """Write :meth:`results` to ``path`` as CSV (the params column as JSON)."""
