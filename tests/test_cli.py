@@ -194,6 +194,20 @@ def test_train_then_reload(tmp_path, uninterrupted):
     assert len(twin.history) == 2
 
 
+def test_train_keeps_the_searchs_seed_unless_told(tmp_path, uninterrupted):
+    best = yaml.safe_load((uninterrupted / "best_config.yaml").read_text())
+    best["params"]["random_state"] = 3  # as a search run with --seed 3 writes it
+    path = tmp_path / "best_config.yaml"
+    path.write_text(yaml.safe_dump(best))
+    for seed, expected in ((None, 3), (5, 5)):
+        out = tmp_path / f"model-{seed}"
+        given = [] if seed is None else ["--seed", str(seed)]
+        args = ["--quiet", "train", "--config", str(path), *DATA, "--epochs", "1", *given]
+        assert main(args + ["--out", str(out)]) == 0
+        config = yaml.safe_load((out / "config.yaml").read_text())
+        assert config["params"]["random_state"] == expected
+
+
 def test_report_rebuilds_the_bundle(tmp_path, uninterrupted):
     out = tmp_path / "copy"
     shutil.copytree(uninterrupted, out)

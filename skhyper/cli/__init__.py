@@ -126,7 +126,8 @@ def build_parser():
     train.add_argument("--data-param", action="append", default=[], metavar="K=V")
     train.add_argument("--epochs", type=_positive_int,
                        help="epochs (default: the config's or the family's)")
-    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--seed", type=int,
+                       help="random seed (default: the config's random_state, else 0)")
     train.add_argument("--out", required=True, metavar="MODEL_DIR")
     train.add_argument("--quiet", action="store_true", default=argparse.SUPPRESS,
                        help="no progress bar or summary")

@@ -95,7 +95,9 @@ def run_train(args):
     data_params = {**recorded, **given}
     data = load_data(dataset, data_params)
     params = dict(config.get("params") or {})
-    params["random_state"] = args.seed
+    if args.seed is not None:
+        params["random_state"] = args.seed
+    params.setdefault("random_state", 0)
     if args.epochs:
         params["max_epochs"] = args.epochs
     estimator = family.make_estimator()
