@@ -406,6 +406,8 @@ def tiny_search(out, space, *extra):
 @pytest.mark.parametrize("strategy, space, message", [
     ("halving", "hidden_size: [4]\nmax_epochs: [1, 2]\n",
      "--strategy halving uses max_epochs as its resource"),
+    ("staged", "hidden_size: [4]\nmax_epochs: [1, 2]\n",
+     "--strategy staged uses max_epochs as the budget of its rungs"),
     ("grid", "hidden_size: [4]\nlr_scheduler: step\nlr_scheduler__gama: [0.5]\n",
      "Unknown setting 'lr_scheduler__gama' in "),
     ("grid", "hidden_size: [4]\nlr_scheduler: step\nlr_scheduler__gama: [0.5]\n",

@@ -125,8 +125,9 @@ def staged_defaults(estimator, space_names):
 
 def check_space_names(strategy, names):
     """Raise UsageError for a space parameter the strategy sets itself."""
-    if strategy == "halving" and "max_epochs" in names:
-        raise UsageError("--strategy halving uses max_epochs as its resource; remove "
+    if strategy in ("halving", "staged") and "max_epochs" in names:
+        what = "as its resource" if strategy == "halving" else "as the budget of its rungs"
+        raise UsageError(f"--strategy {strategy} uses max_epochs {what}; remove "
                          "max_epochs from the space and set the budget with --epochs.")
 
 
