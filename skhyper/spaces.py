@@ -20,7 +20,7 @@ Example::
     hidden_size: [16, 32, 64]
     num_layers: {int: [1, 3]}
     dropout: {uniform: [0.0, 0.3]}
-    lr: {log-uniform: [1.0e-4, 1.0e-2]}
+    lr: {log-uniform: [1e-4, 1e-2]}
     optimizer: [adam, sgd]
 
 :func:`load_space` parses and checks a file, :func:`split_fixed` separates the fixed settings
@@ -34,6 +34,8 @@ import numbers
 from dataclasses import dataclass
 
 import yaml
+
+from ._yaml import SafeLoader
 
 KINDS = ("choice", "uniform", "log-uniform", "int")
 
@@ -56,9 +58,9 @@ class Dimension:
         return self.kind != "choice"
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """PyYAML's safe loader, refusing a mapping key given twice (``safe_load`` keeps the last
-    one silently, so a search-space entry would be lost)."""
+class _UniqueKeyLoader(SafeLoader):
+    """The safe loader (``1e-3`` a number), refusing a mapping key given twice (``safe_load``
+    keeps the last one silently, so a search-space entry would be lost)."""
 
     def construct_mapping(self, node, deep=False):
         first_at = {}

@@ -557,3 +557,10 @@ def test_list_columns_fit_long_distribution_names(monkeypatch, capsys):
     starts = {len(row) - len(descriptions[row.split()[0]]) for row in rows}
     assert len(starts) == 1
     assert "skhyper-temporal-convolutions 10.2.3  LSTM regressor" in "\n".join(rows)
+
+
+def test_data_params_read_exponents_as_numbers():
+    from skhyper.cli._inputs import parse_data_params
+
+    assert parse_data_params(["noise_std=1e-3", "frequencies=[1, 3e0]", "name=on-off"]) == \
+        {"noise_std": 1e-3, "frequencies": [1, 3.0], "name": "on-off"}

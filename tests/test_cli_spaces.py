@@ -30,6 +30,15 @@ batch_size: 32
     }
 
 
+def test_exponents_without_a_dot_are_numbers(tmp_path):
+    # YAML 1.1 (PyYAML) reads 1e-3 as a string; people, JSON and YAML 1.2 read a number.
+    space = load_space(write(tmp_path, "lr: {log-uniform: [1e-4, 1E-2]}\nwd: [0, 1e-5, -2e+1]\n"
+                                       "tag: ['1e-3', 1e]\n"))
+    assert space["lr"].values == (1e-4, 1e-2)
+    assert space["wd"].values == (0, 1e-5, -20.0)
+    assert space["tag"].values == ("1e-3", "1e")  # quoted, or not a number: strings
+
+
 def test_grid_of_lists_and_fixed_values():
     grid = to_grid(parse_space({"hidden_size": [16, 32], "lr": [0.1, 0.2], "batch_size": 8}))
     assert len(ParameterGrid(grid)) == 4

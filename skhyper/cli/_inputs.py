@@ -7,6 +7,7 @@ import numpy as np
 import yaml
 
 from .. import registry
+from .._yaml import safe_load
 from ..validation import check_choice
 
 TASK_SCORING = {"regression": "neg_mean_squared_error", "classification": "accuracy"}
@@ -34,7 +35,7 @@ def parse_data_params(pairs):
         if name in params:
             raise UsageError(f"--data-param {name} is given twice; give each name once.")
         try:
-            params[name] = yaml.safe_load(text)
+            params[name] = safe_load(text)
         except yaml.YAMLError:
             params[name] = text
     return params

@@ -4,9 +4,9 @@ import warnings
 from pathlib import Path
 
 import joblib
-import yaml
 
 from .. import registry
+from .._yaml import safe_load
 from ._inputs import UsageError
 from ._search import RUN_FILE, SEARCH_FILE, write_bundle
 
@@ -18,7 +18,7 @@ def run_report(args):
                          "run skhyper search --out DIR first.")
     search = joblib.load(out / SEARCH_FILE)
     with open(out / RUN_FILE, encoding="utf-8") as handle:
-        run = yaml.safe_load(handle)
+        run = safe_load(handle)
     rebuilt = write_bundle(out, search, run["config"])
     if not args.quiet:
         print(f"report rebuilt in {out}/: {', '.join(rebuilt)}")

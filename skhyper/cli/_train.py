@@ -12,6 +12,7 @@ from skorch.callbacks import Callback
 from tqdm.auto import tqdm
 
 from .. import registry
+from .._yaml import safe_load
 from .._plain import to_plain
 from ._inputs import (UsageError, check_compatible, check_out_dir, check_param_values,
                       is_unsupervised, load_data, parse_data_params)
@@ -49,7 +50,7 @@ def read_config(path):
     """The mapping of a best_config.yaml, with a one-line error when it is unusable."""
     try:
         with open(path, encoding="utf-8") as handle:
-            config = yaml.safe_load(handle)
+            config = safe_load(handle)
     except OSError as exc:
         raise UsageError(f"Cannot read --config {path}: {exc.strerror}.") from None
     except yaml.YAMLError as exc:
