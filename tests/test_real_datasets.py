@@ -118,6 +118,16 @@ def test_csv_classification_keeps_labels_and_missing_cells_become_nan(tmp_path):
         skhyper.load_dataset("csv", path=path, target="label")
 
 
+def test_csv_column_names_given_as_numbers_or_booleans(tmp_path):
+    # The command reads --data-param target=2020 as YAML: the number 2020, and on as True.
+    path = tmp_path / "years.csv"
+    path.write_text("a,2020,on,7\n1,2,3,0\n2,4,6,0\n3,6,9,0\n4,8,12,0\n")
+    data = skhyper.load_dataset("csv", path=path, target=2020, features=[7, "a"])
+    assert list(data.y[:3]) == [2.0, 4.0, 6.0] and data.X.shape[1] == 2
+    with pytest.raises(ValueError, match=r"Target column True is not in .*quote the column"):
+        skhyper.load_dataset("csv", path=path, target=True)
+
+
 def test_csv_errors_name_the_file_the_column_and_the_value(tmp_path, series_csv):
     missing = tmp_path / "nowhere.csv"
     with pytest.raises(FileNotFoundError, match="nowhere.csv"):

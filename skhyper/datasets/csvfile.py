@@ -5,6 +5,7 @@ the held-out test part is the last rows, so nothing from the future leaks into t
 """
 
 import difflib
+import numbers
 import os
 
 import numpy as np
@@ -19,9 +20,13 @@ CSV_TASKS = ("regression", "classification", "unsupervised")
 
 
 def _as_list(columns):
+    """Column names as a list of strings, the header's type: YAML (the command's
+    --data-param) reads a header such as 2020 as a number. Booleans stay as they are."""
     if columns is None:
         return None
-    return [columns] if isinstance(columns, str) else list(columns)
+    if isinstance(columns, (str, numbers.Number)):
+        columns = [columns]
+    return [name if isinstance(name, (str, bool)) else str(name) for name in columns]
 
 
 def _check_columns(role, names, frame, path):
@@ -30,6 +35,9 @@ def _check_columns(role, names, frame, path):
         if name not in frame.columns:
             close = difflib.get_close_matches(str(name), available, n=1)
             hint = f" Did you mean {close[0]!r}?" if close else ""
+            if isinstance(name, bool):
+                hint = (" YAML reads on/off, yes/no and true/false as booleans: quote the "
+                        "column name, e.g. target='\"on\"'.")
             raise ValueError(
                 f"{role} column {name!r} is not in {path}.{hint} "
                 f"Columns: {', '.join(available)}."
