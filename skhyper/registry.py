@@ -179,7 +179,7 @@ def _discover(group):
                     f"entry point {ep.value!r} is a {type(family).__name__}, "
                     f"not a {expected.__name__}"
                 )
-        except Exception as exc:  # a broken plugin must not break the others
+        except (Exception, SystemExit) as exc:  # a broken plugin must not break the others
             reason = f"{type(exc).__name__}: {exc}"
             warnings.warn(
                 f"skhyper plugin {ep.name!r} from {dist_name!r} ({group}) failed to load "

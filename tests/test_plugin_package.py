@@ -137,6 +137,17 @@ def test_broken_plugin_warns_with_its_name_and_error_and_others_work(install_fak
         skhyper.get_model("broken-net")
 
 
+def test_plugin_that_exits_on_import_is_a_broken_plugin(install_fake):
+    install_fake(
+        "fake-exiting-plugin",
+        "[skhyper.datasets]\nexits = fake_exiting:family\n",
+        {"fake_exiting": "raise SystemExit('calls sys.exit at import')\n"},
+    )
+    with pytest.warns(RuntimeWarning, match=r"'exits'.*SystemExit: calls sys.exit at import"):
+        assert "exits" not in skhyper.list_datasets()
+    assert "digits" in skhyper.list_datasets()
+
+
 def test_entry_point_naming_a_wrong_object_is_a_broken_plugin(install_fake):
     install_fake(
         "fake-wrong-object",

@@ -172,6 +172,14 @@ def test_tracker_queries(tmp_path):
     assert len(csv) == 3
 
 
+def test_a_file_that_is_not_a_database_is_named(tmp_path):
+    path = tmp_path / "store.sqlite"
+    path.write_text("garbage\n" * 200)
+    with pytest.raises(ValueError, match=r"store.sqlite is not an experiment store \(file is "
+                                         r"not a database\): move it away"):
+        ExperimentStore(path)
+
+
 def test_pruned_candidates_are_neither_successful_nor_failed(tmp_path):
     store = ExperimentStore(tmp_path / "s.sqlite")
     store.start_run()

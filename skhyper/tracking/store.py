@@ -86,7 +86,7 @@ class ExperimentStore:
     path : str or path-like
         The database file; created with its tables (and its folder) when missing. Kept as an
         absolute path (``path`` attribute), so joblib workers started in another directory open
-        the same file.
+        the same file. A file that is not an SQLite database raises ValueError naming it.
 
     Attributes
     ----------
@@ -109,8 +109,13 @@ class ExperimentStore:
             os.makedirs(os.path.dirname(self.path), exist_ok=True)
         self.run = None
         self._connection = None
-        with self._connect() as db:
-            db.executescript(_SCHEMA)
+        try:
+            with self._connect() as db:
+                db.executescript(_SCHEMA)
+        except sqlite3.DatabaseError as exc:
+            self.close()
+            raise ValueError(f"{self.path} is not an experiment store ({exc}): move it away "
+                             "or choose another path.") from exc
 
     def __getstate__(self):
         state = self.__dict__.copy()
