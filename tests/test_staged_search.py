@@ -540,6 +540,19 @@ def test_pipeline_fits_its_transformers_once_and_trains_its_last_step(clf_data):
     assert len(SCALER_FITS) == 9  # refused before any training
 
 
+def test_estimators_in_the_space_are_cloned_for_each_fold(clf_data):
+    # scikit-learn's pattern {"step": [est_a, est_b]}: each fold trains its own copy; shared,
+    # the second fold's pipeline took the classifier as trained and skipped fitting its scaler
+    X, y = clf_data
+    choices = [SGDClassifier(alpha=1e-4, random_state=0), SGDClassifier(alpha=1e-2, random_state=0)]
+    search = StagedHalvingSearchCV(
+        make_pipeline(StandardScaler(), sgd()), {"sgdclassifier": choices}, max_epochs=2,
+        factor=2, cv=2, top_k=0, random_state=0, error_score="raise",
+    ).fit(X, y)
+    assert set(search.cv_results_["status"]) == {"ok", "pruned"}
+    assert not any(hasattr(choice, "coef_") for choice in choices)  # the user's objects
+
+
 def to_float32(X):
     return np.asarray(X, dtype=np.float32)
 

@@ -111,7 +111,10 @@ class StagedRun:
                     continue
                 model = cand.models[fold]
                 if model is None:
-                    model = clone(self.base_estimator).set_params(**cand.params)
+                    # cloned values too, as scikit-learn's searches do: an estimator in the
+                    # space would otherwise be shared by the folds and fitted in the user's object
+                    model = clone(self.base_estimator).set_params(
+                        **clone(cand.params, safe=False))
                 # counted now: a failing fold moves cand.epochs before a lazy Parallel (n_jobs=1)
                 # builds the next fold's call
                 tasks.append((cand, fold, key, target, target - cand.epochs, model, train, test))
