@@ -145,6 +145,20 @@ def test_extended_stage_continues_and_early_stops(clf_data):
     assert search.best_estimator_.t_ > 0  # refit continued from nothing on all data
 
 
+def test_extended_stage_as_long_as_the_exploration_ranks_by_score():
+    # The exploration's winner is already at extended_epochs: it trains no more, but competes
+    # with the runner-up trained up to the same epochs (it ranked below it as "explore").
+    X, y = make_classification(n_samples=90, n_features=6, n_informative=4, random_state=2)
+    search = StagedHalvingSearchCV(
+        sgd(), {"alpha": [1e-4, 1e-3, 1e-2, 3e-2]}, min_epochs=1, max_epochs=4, factor=2,
+        cv=3, top_k=2, extended_epochs=4, random_state=0,
+    ).fit(X, y)
+    results = search.cv_results_
+    extended = np.flatnonzero(results["stage"] == "extended")
+    assert len(extended) == 2 and (results["epochs"][extended] == 4).all()
+    assert search.best_index_ == extended[np.argmax(results["mean_test_score"][extended])]
+
+
 def test_resume_with_a_changed_schedule_reuses_only_identical_units(clf_data):
     X, y = clf_data
     settings = dict(min_epochs=1, max_epochs=2, factor=2, cv=3, top_k=2, extended_eval_every=3,

@@ -255,9 +255,10 @@ class StagedRun:
         for cand in self.candidates:
             if cand not in top:
                 cand.models = [None] * len(cand.models)  # free memory: never trained again
+        for cand in top:
+            # all of them compete in this stage, those already trained total_epochs included
+            cand.status, cand.stage = "ok", EXTENDED
         active = [c for c in top if c.epochs < total_epochs]
-        for cand in active:
-            cand.status = "ok"
         rung = len(self.schedule)
         while active:
             self.evaluate([(c, min(c.epochs + every, total_epochs)) for c in active], rung,
