@@ -359,6 +359,29 @@ def test_multimetric_refit_by_name_and_callable(clf_data):
 # --- samplers -------------------------------------------------------------------------------
 
 
+class DivergesAboveAlpha(SGDClassifier):
+    """SGD that raises when alpha > 0.01: a region of the space where every fit fails."""
+
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        if self.alpha > 0.01:
+            raise RuntimeError("diverged")
+        return super().partial_fit(X, y, classes=classes, sample_weight=sample_weight)
+
+
+@pytest.mark.filterwarnings("ignore:One or more of the .* scores are non-finite")
+def test_bayes_sampler_learns_from_failed_candidates(clf_data):
+    # Untold, failures left skopt proposing the same failing point again and again.
+    X, y = clf_data
+    search = StagedHalvingSearchCV(
+        DivergesAboveAlpha(random_state=0), {"alpha": loguniform(1e-5, 1.0)}, sampler="bayes",
+        n_candidates=14, max_epochs=1, cv=3, top_k=0, random_state=0,
+    ).fit(X, y)
+    failed = [p["alpha"] for p, status in zip(search.cv_results_["params"],
+                                              search.cv_results_["status"]) if status == "failed"]
+    assert failed and len(set(failed)) == len(failed)
+    assert search.cv_results_["status"][-4:].tolist().count("failed") < 4
+
+
 def test_chained_random_bayes_finetune_sampler(clf_data):
     X, y = clf_data
     space = {"alpha": loguniform(1e-5, 1e-1), "penalty": ["l2", "l1"]}

@@ -77,6 +77,7 @@ class BayesSampler(CandidateSampler):
         self.n_initial_points = n_initial_points
         self._optimizer = None
         self._told = 0
+        self._failed = []  # points that failed, told once there is a score to penalise them by
 
     def propose(self, n, observations):
         from skopt import Optimizer
@@ -90,9 +91,20 @@ class BayesSampler(CandidateSampler):
         points, values = [], []
         for params, score in new:
             point = [params.get(name) for name in names]
-            if point in space and np.isfinite(score):  # candidates outside the space teach nothing
+            if point not in space:  # candidates outside the space teach nothing
+                continue
+            if np.isfinite(score):
                 points.append(point)
                 values.append(-float(score))  # skopt minimises
+            else:
+                self._failed.append(point)
+        told = list(self._optimizer.yi) + values
+        if self._failed and told:
+            # A failure is told as the worst score so far, as if it were that bad; untold,
+            # skopt would propose the same point again once its random start is over.
+            points += self._failed
+            values += [max(told)] * len(self._failed)
+            self._failed = []
         if points:
             self._optimizer.tell(points, values)
         asked = self._optimizer.ask(n_points=n) if n > 1 else [self._optimizer.ask()]
@@ -188,7 +200,8 @@ class FinetuneSampler(CandidateSampler):
         space.set_transformer("normalize")
         if self._rng is None:
             self._rng = np.random.default_rng(self.random_state)
-        ranked = [p for p, s in sorted(observations, key=lambda o: -o[1]) if np.isfinite(s)]
+        scored = [(p, s) for p, s in observations if np.isfinite(s)]  # NaN would upset sorted
+        ranked = [p for p, s in sorted(scored, key=lambda o: -o[1])]
         centres = [[p.get(name) for name in names] for p in ranked]
         centres = [c for c in centres if c in space][:self.n_best]
         if not centres:

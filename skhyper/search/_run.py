@@ -4,6 +4,7 @@
 nothing but its parameters and fitted attributes.
 """
 
+import math
 import time
 from dataclasses import dataclass, field
 
@@ -187,9 +188,10 @@ class StagedRun:
         return new
 
     def _observations(self):
-        """(params, first-rung mean score) of every candidate evaluated successfully so far."""
-        return [(c.params, self.score_of(c.row())) for c in self.candidates
-                if c.alive and c.rung >= 0]
+        """(params, first-rung mean score) of every candidate evaluated so far, in the order
+        they were drawn; NaN for one that failed (samplers learn to avoid it)."""
+        return [(c.params, self.score_of(c.row()) if c.alive else math.nan)
+                for c in self.candidates if c.alive and c.rung >= 0 or c.status == "failed"]
 
     def draw(self, steps, param_space):
         """Draw the candidates of every sampler step; sequential ones are evaluated at rung 0
