@@ -352,8 +352,10 @@ def test_multimetric_refit_by_name_and_callable(clf_data):
     assert not hasattr(by_callable, "best_score_")
     assert hasattr(by_callable, "best_estimator_")
 
-    with pytest.raises(ValueError, match="refit"):
-        StagedHalvingSearchCV(sgd(), space, refit=True, **params).fit(X, y)
+    for refit in (True, False):  # not scikit-learn's advice to set refit=False
+        with pytest.raises(ValueError, match=rf"needs refit set to a metric name or a callable "
+                                             rf".*got refit={refit}"):
+            StagedHalvingSearchCV(sgd(), space, refit=refit, **params).fit(X, y)
 
 
 # --- samplers -------------------------------------------------------------------------------
@@ -369,6 +371,7 @@ class DivergesAboveAlpha(SGDClassifier):
 
 
 @pytest.mark.filterwarnings("ignore:One or more of the .* scores are non-finite")
+@pytest.mark.filterwarnings("ignore:The objective has been evaluated at point")
 def test_bayes_sampler_learns_from_failed_candidates(clf_data):
     # Untold, failures left skopt proposing the same failing point again and again.
     X, y = clf_data

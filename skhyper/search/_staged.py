@@ -234,7 +234,6 @@ class StagedHalvingSearchCV(BaseSearchCV):
         if isinstance(self.refit, str) and self.refit not in metrics:
             raise ValueError(f"Invalid refit={self.refit!r}: with multi-metric scoring, name one "
                              f"of the metrics {', '.join(map(repr, metrics))}, or a callable.")
-        self._check_refit_for_multimetric(metrics)
         if isinstance(self.refit, str):
             return self.refit
         if callable(self.refit):
