@@ -3,6 +3,7 @@ reproducibility (sequential, parallel, dask, resumed from a store)."""
 
 import pickle
 import re
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -11,6 +12,7 @@ from scipy.stats import loguniform
 from skorch.callbacks import Callback
 from sklearn.base import BaseEstimator, clone
 from sklearn.datasets import make_classification
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression, SGDClassifier
 from sklearn.metrics import log_loss, make_scorer
 from sklearn.model_selection import KFold
@@ -482,7 +484,13 @@ def test_warm_start_estimator_without_partial_fit(clf_data):
         LogisticRegression(), {"C": [0.01, 1.0]}, max_epochs=2, min_epochs=1, factor=2, cv=2,
         top_k=0,
     ).fit(X, y)
-    assert search.best_estimator_.warm_start
+    best = search.best_estimator_
+    # trained by warm starts, handed back with the user's warm_start and the epochs it trained,
+    # so that fitting it again trains from scratch as long as the refit did
+    assert not best.warm_start and best.max_iter == 2 and best.n_iter_ == [2]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # two iterations, on purpose
+        np.testing.assert_array_equal(clone(best).fit(X, y).coef_, best.coef_)
 
 
 def test_warm_start_estimator_whose_max_iter_counts_the_total(clf_data):

@@ -66,10 +66,7 @@ def check_trainable(estimator, fit_params=None):
     step = trained_step(estimator)
     if step is not estimator:
         _check_pipeline(estimator, fit_params or {})
-    if is_skorch_net(step) or hasattr(step, "partial_fit"):
-        return
-    params = step.get_params(deep=False) if hasattr(step, "get_params") else {}
-    if "warm_start" in params and "max_iter" in params:
+    if is_skorch_net(step) or hasattr(step, "partial_fit") or trains_by_warm_start(step):
         return
     where = f"The Pipeline's last step, {step!r}," if step is not estimator else \
         type(estimator).__name__
@@ -78,6 +75,14 @@ def check_trainable(estimator, fit_params=None):
         "estimator with partial_fit, or one with warm_start and max_iter (or a Pipeline "
         "ending in one)."
     )
+
+
+def trains_by_warm_start(estimator):
+    """Whether :func:`train_epochs` trains ``estimator`` with ``warm_start`` and ``max_iter``."""
+    if is_skorch_net(estimator) or hasattr(estimator, "partial_fit") \
+            or not hasattr(estimator, "get_params"):
+        return False
+    return {"warm_start", "max_iter"} <= set(estimator.get_params(deep=False))
 
 
 def _is_trained(estimator):

@@ -16,7 +16,8 @@ from sklearn.utils.validation import _check_method_params
 from ..parallel import torch_seed
 from ..validation import check_choice, check_number
 from ._candidates import is_sequential, parse_steps
-from ._epochs import check_trainable, is_skorch_net, train_epochs, trained_step
+from ._epochs import (check_trainable, is_skorch_net, train_epochs, trained_step,
+                      trains_by_warm_start)
 from ._run import EXTENDED, StagedRun
 from ._schedule import rung_epochs
 from ._units import refit_key, refit_seed
@@ -412,10 +413,14 @@ class StagedHalvingSearchCV(BaseSearchCV):
             if is_skorch_net(net):
                 # get_params() of the refit net then tells how long it was trained
                 net.set_params(max_epochs=epochs)
+            warm_start = net.get_params().get("warm_start")
             start = time.perf_counter()
             with torch_seed(refit_seed(self.random_state)):
                 losses = train_epochs(estimator, X, y, epochs, classes, **fit_params)
             self.refit_time_ = time.perf_counter() - start
+            if trains_by_warm_start(net):
+                # the search's own settings out: a later fit() trains from scratch, as long
+                net.set_params(warm_start=warm_start, max_iter=epochs)
             if self.store is not None:
                 self.store.save_fit(key, estimator, dict(
                     params=dict(self.best_params_), candidate=self.best_index_, fold=None,
