@@ -223,3 +223,19 @@ def test_parameter_guide_reports_best_value_sensitivity_and_direction():
     assert guide.loc["y", "sensitivity"] == pytest.approx(0.5)
     assert guide.loc["z", "direction"] == "best in the middle, around 0.2"
     assert guide.loc["z", "best_on_average"] == "0.2"
+
+
+def test_parameter_guide_leaves_out_candidates_where_a_parameter_did_not_apply():
+    # gamma applies to the rbf kernel only: the linear candidates (NaN) are not a value of it
+    from sklearn.datasets import make_regression
+    from sklearn.model_selection import GridSearchCV
+    from sklearn.svm import SVR
+
+    X, y = make_regression(60, 3, noise=5, random_state=0)
+    search = GridSearchCV(SVR(), [{"kernel": ["linear"], "C": [0.1, 10]},
+                                  {"kernel": ["rbf"], "C": [0.1, 10], "gamma": [0.01, 0.1, 1]}],
+                          cv=3).fit(X, y)
+    gamma = parameter_guide(search).set_index("parameter").loc["gamma"]
+    assert gamma["n_values"] == 3
+    assert gamma["best_on_average"] in ("0.01", "0.1", "1")
+    assert "n/a" not in gamma["direction"]

@@ -1,5 +1,7 @@
 """Per-parameter observed effects, in the spirit of seed 002's hyperparameter guide."""
 
+import math
+
 import numpy as np
 import pandas as pd
 from scipy import stats
@@ -65,8 +67,12 @@ def parameter_guide(search_or_cv_results, *, metric=None):
     rows = []
     for name in param_names(frame):
         column = ok[f"param_{name}"]
+        # Candidates where the parameter did not apply (NaN; a None value does apply) say
+        # nothing about its values.
+        applies = ~column.map(lambda v: isinstance(v, float) and math.isnan(v)).astype(bool)
+        column, score_here = column[applies], score[applies]
         keys, names = levels(column)
-        group_means = score.groupby(keys).mean()
+        group_means = score_here.groupby(keys).mean()
         names = [n for n in names if n in group_means.index]
         best_value = best[f"param_{name}"]
         row = dict(parameter=name, best_value=format_value(best_value),
@@ -79,7 +85,8 @@ def parameter_guide(search_or_cv_results, *, metric=None):
         elif is_numeric(column):
             present = column.notna()
             values = column[present].astype(float).to_numpy()
-            row["direction"] = _direction(values, score[present].to_numpy(), group_means, names)
+            row["direction"] = _direction(values, score_here[present].to_numpy(), group_means,
+                                          names)
             row["note"] = _edge_note(best_value, values, row["direction"])
         else:
             row.update(direction=f"best choice: {group_means.idxmax()}", note="")
