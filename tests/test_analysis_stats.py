@@ -239,3 +239,13 @@ def test_parameter_guide_leaves_out_candidates_where_a_parameter_did_not_apply()
     assert gamma["n_values"] == 3
     assert gamma["best_on_average"] in ("0.01", "0.1", "1")
     assert "n/a" not in gamma["direction"]
+
+
+def test_parameter_guide_bins_values_that_agree_to_three_digits():
+    # Adam's beta2 drawn from 0.999-0.9999: the bins' names need more than 3 digits to differ
+    rng = np.random.default_rng(0)
+    betas = rng.uniform(0.999, 0.9999, 20)
+    params = [{"beta2": float(b)} for b in betas]
+    guide = parameter_guide(make_cv_results(params, [[b, b] for b in betas]))
+    assert guide.loc[0, "direction"].startswith("higher is better")
+    assert guide.loc[0, "best_on_average"].endswith(f"{betas.max():.4g}")

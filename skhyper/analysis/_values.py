@@ -52,7 +52,7 @@ def levels(series, max_levels=MAX_LEVELS):
         if is_log_spaced(series):
             edges = np.exp(edges)
         edges[0], edges[-1] = values.min(), values.max()
-        names = [f"{lo:.3g}–{hi:.3g}" for lo, hi in zip(edges, edges[1:])]
+        names = _bin_names(edges)
         keys = pd.cut(values, edges, labels=names, include_lowest=True).astype(object)
         return keys, names
     if is_numeric(series):
@@ -61,6 +61,16 @@ def levels(series, max_levels=MAX_LEVELS):
         return as_labels(series), names
     keys = as_labels(series)
     return keys, list(dict.fromkeys(keys))
+
+
+def _bin_names(edges):
+    """"low–high" per bin, with as many significant digits as it takes to tell the bins apart
+    (3 unless values agree further, e.g. Adam's beta2 in 0.999-0.9999)."""
+    for digits in range(3, 18):
+        names = [f"{lo:.{digits}g}–{hi:.{digits}g}" for lo, hi in zip(edges, edges[1:])]
+        if len(set(names)) == len(names):
+            return names
+    return names
 
 
 def encode(series):
