@@ -145,6 +145,38 @@ def test_multimetric_ranks_on_the_refit_metric(data):
         results_frame(search, metric="mse")
 
 
+def test_a_refit_callable_ranks_on_its_metric_and_its_pick_stands_for_that_one(data):
+    from sklearn.neural_network import MLPRegressor
+
+    from skhyper.analysis import SmallestWithinOneSE, n_parameters_scorer
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # MLPs stopped at 30 iterations
+        search = GridSearchCV(
+            MLPRegressor(max_iter=30, random_state=0), {"hidden_layer_sizes": [(2,), (8,), (32,)]},
+            cv=3, scoring={"n_parameters": n_parameters_scorer, "mse": "neg_mean_squared_error"},
+            refit=SmallestWithinOneSE(metric="mse")).fit(*data)
+    frame = results_frame(search)
+    assert frame.attrs["metric"] == "mse" and frame.attrs["best"] == search.best_index_
+    # the same answers from the search and from its frame, for either metric
+    for metric in ("mse", "n_parameters"):
+        assert results_frame(search, metric=metric).attrs["best"] == \
+            results_frame(frame, metric=metric).attrs["best"]
+    # size: smaller is better (scikit-learn ranks the largest model first)
+    by_size = results_frame(search, metric="n_parameters").sort_values("rank")
+    assert by_size["mean_test_n_parameters"].is_monotonic_increasing
+
+
+def test_the_pick_of_a_search_refit_on_one_metric_is_not_claimed_for_another(data):
+    search = GridSearchCV(Ridge(), {"alpha": [0.1, 10, 100, 1000]}, cv=3,
+                          scoring={"r2": "r2", "mae": "neg_mean_absolute_error"},
+                          refit=lambda cv: 3).fit(*data)
+    assert results_frame(search, metric="r2").attrs["best"] == 3  # r2: the first metric
+    by_mae = results_frame(search, metric="mae")
+    assert by_mae.attrs["best"] == by_mae.loc[by_mae["rank"] == 1, "candidate"].item()
+    assert by_mae.attrs["best"] == results_frame(results_frame(search), metric="mae").attrs["best"]
+
+
 def test_staged_contract_columns_are_kept():
     cv = {
         "params": [{"lr": 0.1}, {"lr": 0.01}, {"lr": 1.0}],

@@ -19,6 +19,9 @@ STATUSES = ("ok", "failed", "pruned")
 # Candidates with a score: "pruned" ones were stopped early by the search and scored at the
 # smaller budget they reached.
 SCORED = ("ok", "pruned")
+# Metrics that describe a model rather than judge it (n_parameters_scorer's): never ranked on
+# unless asked for.
+SIZE_METRICS = ("n_parameters",)
 # What we can say about a failure when the search itself kept no message.
 UNRECORDED_ERROR = ("not recorded: this search only warns about failed fits (FitFailedWarning); "
                     "rerun the candidate with error_score='raise' to see it")
@@ -51,10 +54,14 @@ def metric_names(cv_results):
 
 
 def _primary_metric(search, metrics):
+    """The metric the search selected on: refit's name (or a refit callable's ``metric``, as
+    :class:`SmallestWithinOneSE` has), else the first that measures quality, not size."""
     refit = getattr(search, "refit", None)
-    if isinstance(refit, str) and refit in metrics:
-        return refit
-    return metrics[0]
+    chosen = refit if isinstance(refit, str) else getattr(refit, "metric", None)
+    if isinstance(chosen, str) and chosen in metrics:
+        return chosen
+    quality = [m for m in metrics if m not in SIZE_METRICS]
+    return (quality or metrics)[0]
 
 
 def _scoring_label(search, metric):
@@ -159,7 +166,8 @@ def _build(obj, metric):
     if not metrics:
         raise ValueError("cv_results_ has no mean_test_* column: not a scikit-learn search "
                          "result.")
-    metric = metric or _primary_metric(obj, metrics)
+    selected_on = _primary_metric(obj, metrics)
+    metric = metric or selected_on
     if metric not in metrics:
         raise ValueError(f"Invalid metric={metric!r}; this search scored: {', '.join(metrics)}.")
     n = len(cv["params"])
@@ -203,7 +211,8 @@ def _build(obj, metric):
     )
     best = getattr(obj, "best_index_", None)
     if best is not None and int(best) in set(frame["candidate"]):
-        frame.attrs.update(best=int(best), best_metric=metric)
+        # the search's pick stands for the metric it selected on, whichever one is ranked
+        frame.attrs.update(search_best=int(best), search_metric=selected_on)
     return _rank(frame, metric, source_rank=f"rank_test_{metric}" in frame.columns)
 
 
@@ -212,12 +221,16 @@ def _rank(frame, metric, source_rank=False):
     then failed ones.
 
     Within each group the search's own ranking is kept where it has one (a halving search
-    ranks later iterations first), renumbered over the rows kept; otherwise the mean score."""
+    ranks later iterations first), renumbered over the rows kept; otherwise the mean score,
+    highest first (lowest for a size such as ``n_parameters``)."""
     frame = frame.copy()
     score = frame[f"mean_test_{metric}"].astype(float)
     group = frame["status"].map({"ok": 0, "pruned": 1}).fillna(2)
     group = group.where(np.isfinite(score), 2)
-    value = frame[f"rank_test_{metric}"].astype(float) if source_rank else -score
+    if metric in SIZE_METRICS:  # smaller is better, whatever scikit-learn's rank says
+        value = score
+    else:
+        value = frame[f"rank_test_{metric}"].astype(float) if source_rank else -score
     value = value.where(group < 2, 0.0).rank(method="dense")
     rank = (group * (len(frame) + 1) + value).rank(method="min").astype(int)
     if "rank" in frame:
@@ -225,11 +238,12 @@ def _rank(frame, metric, source_rank=False):
     else:
         frame.insert(1, "rank", rank)
     frame.attrs["metric"] = metric
-    # The search's own pick (best_index_) stands for the metric it refit on; otherwise rank 1.
-    if frame.attrs.get("best_metric") != metric:
+    # The search's own pick (best_index_) stands for the metric it selected on; otherwise rank 1.
+    if frame.attrs.get("search_metric") == metric:
+        frame.attrs["best"] = frame.attrs["search_best"]
+    else:
         best = frame.loc[group == 0].sort_values(["rank", "candidate"])["candidate"]
         frame.attrs["best"] = int(best.iloc[0]) if len(best) else None
-        frame.attrs["best_metric"] = metric
     return frame
 
 
