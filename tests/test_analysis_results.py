@@ -1,5 +1,6 @@
 """results_frame and summary_statistics on the results of every kind of search."""
 
+import json
 import warnings
 
 import numpy as np
@@ -200,6 +201,23 @@ def test_staged_contract_columns_are_kept():
     assert list(frame["epochs"]) == [8, 2, 1]
     assert list(frame["rank"]) == [1, 2, 3]
     assert frame.attrs["search"] == "cv_results_"
+
+
+def test_a_hand_made_dict_with_scores_only_is_analysed_and_reported(tmp_path):
+    from skhyper.analysis import pareto_front, plots, write_report
+
+    cv = {"params": [{"alpha": a} for a in (0.1, 1.0, 10.0)],
+          "mean_test_score": np.array([0.5, 0.7, 0.6]),
+          "split0_test_score": np.array([0.4, 0.6, 0.6]),
+          "split1_test_score": np.array([0.6, 0.8, 0.6])}
+    frame = results_frame(cv)
+    np.testing.assert_allclose(frame["std_test_score"], [0.1, 0.1, 0.0])  # from the splits
+    assert frame["mean_fit_time"].isna().all()
+    assert list(pareto_front(cv)["candidate"]) == [1]  # the score alone: no times to weigh
+    with pytest.raises(ValueError, match="No fit times recorded"):
+        plots.plot_fit_time(cv)
+    written = write_report(cv, tmp_path)
+    assert "fit_time" in json.loads(written["json"].read_text())["figures_skipped"]
 
 
 def test_bad_input_is_named():

@@ -28,8 +28,11 @@ def _column(frame, name):
 
 
 def default_objectives(frame):
-    """The ranking metric (max), the mean fit time (min) and, when recorded, the size (min)."""
-    objectives = {frame.attrs["metric"]: "max", "fit_time": "min"}
+    """The ranking metric (max) and, when recorded, the mean fit time (min) and the size
+    (min)."""
+    objectives = {frame.attrs["metric"]: "max"}
+    if np.isfinite(frame["mean_fit_time"].astype(float)).any():
+        objectives["fit_time"] = "min"
     if SIZE_METRIC in frame.attrs["metrics"] and frame.attrs["metric"] != SIZE_METRIC:
         objectives[SIZE_METRIC] = "min"
     return objectives

@@ -19,6 +19,7 @@ STATUSES = ("ok", "failed", "pruned")
 # Candidates with a score: "pruned" ones were stopped early by the search and scored at the
 # smaller budget they reached.
 SCORED = ("ok", "pruned")
+TIME_COLUMNS = ("mean_fit_time", "std_fit_time", "mean_score_time", "std_score_time")
 # Metrics that describe a model rather than judge it (n_parameters_scorer's): never ranked on
 # unless asked for.
 SIZE_METRICS = ("n_parameters",)
@@ -185,6 +186,15 @@ def _build(obj, metric):
         if key not in skip:
             columns[key] = np.ma.filled(values, np.nan) if np.ma.isMaskedArray(values) \
                 else np.asarray(values)
+    # A hand-made dict may lack scikit-learn's spreads and times: derived or NaN, so every
+    # helper finds its columns (and says "not recorded" where it needs values).
+    for name in metrics:
+        if f"std_test_{name}" not in columns:
+            splits = [np.ma.filled(values, np.nan).astype(float) for key, values in cv.items()
+                      if re.fullmatch(rf"split\d+_test_{re.escape(name)}", key)]
+            columns[f"std_test_{name}"] = np.std(splits, axis=0) if splits else np.full(n, np.nan)
+    for key in TIME_COLUMNS:
+        columns.setdefault(key, np.full(n, np.nan))
     frame = pd.DataFrame(columns)
     frame["params"] = params
 

@@ -1,5 +1,7 @@
 """Cost against benefit: mean fit time against mean test score."""
 
+import numpy as np
+
 from .._results import best_row, resolve, scored
 from ._common import BEST_COLOR, POINT_COLOR, get_axes, point_colors, pruned_legend, \
     score_label
@@ -23,8 +25,10 @@ def plot_fit_time(search_or_cv_results, *, metric=None, ax=None):
     """
     frame, metric = resolve(search_or_cv_results, metric)
     ok = scored(frame, metric)
-    ax = get_axes(ax)
     time = ok["mean_fit_time"].to_numpy(float)
+    if len(ok) and not np.isfinite(time).any():
+        raise ValueError("No fit times recorded: the results have no mean_fit_time.")
+    ax = get_axes(ax)
     ax.errorbar(time, ok[f"mean_test_{metric}"], yerr=ok[f"std_test_{metric}"], fmt="none",
                 ecolor="0.85", zorder=1)
     ax.scatter(time, ok[f"mean_test_{metric}"], s=20, color=point_colors(ok), zorder=2)
