@@ -232,7 +232,8 @@ class NetMixin:
     Ctrl-C during ``fit`` or ``partial_fit`` raises KeyboardInterrupt once training has
     stopped (skorch alone would return as if training had finished, and a search would score
     the cut-short net and go on); the net keeps the epochs it trained. Numpy scalars (what
-    ``np.arange`` grids and skopt draw) reach torch as Python numbers.
+    ``np.arange`` grids and skopt draw) reach torch as Python numbers. ``set_params`` on a
+    fitted net rebuilds what the settings compile into (see :meth:`set_params`).
     """
 
     prefixes_ = NeuralNet.prefixes_ + ["lr_scheduler"]
@@ -323,6 +324,45 @@ class NetMixin:
             self.__dict__["device_"] = self.__dict__["device"]
         if requested == "auto":
             self.__dict__["device"] = requested
+
+    # --- parameters ---------------------------------------------------------------------------
+
+    #: Settings compiled into callbacks when the net initializes (besides lr_scheduler__*).
+    callback_settings = ("grad_clip", "lr_scheduler", "patience", "min_delta")
+    #: Settings the optimizer is built with (besides skorch's lr and optimizer__*).
+    optimizer_settings = ("optimizer", "weight_decay")
+
+    def set_params(self, **params):
+        """Set parameters; on an initialized net, what they change is rebuilt, as skorch does
+        for ``module__*``: the callbacks for the training settings, the optimizer for
+        ``optimizer`` and ``weight_decay``, the module (and its criterion and optimizer) for
+        ``module_params``. Continued training then uses them."""
+        if not self.__dict__.get("initialized_"):
+            return super().set_params(**params)
+        ours = {key: value for key, value in params.items()
+                if key in self.callback_settings + self.optimizer_settings + self.module_params
+                or key.startswith("lr_scheduler__")}
+        rest = {key: value for key, value in params.items() if key not in ours}
+        if rest:
+            super().set_params(**rest)
+        if ours:
+            # skorch would look for components named after them (lr_scheduler, optimizer),
+            # and rebuild nothing: set them as on an unfitted net, then rebuild here
+            self.initialized_ = False
+            try:
+                super().set_params(**ours)
+            finally:
+                self.initialized_ = True
+        if any(key in self.module_params for key in ours):
+            self.initialize_module()
+            self.initialize_criterion()
+            self.initialize_optimizer()
+        elif any(key in self.optimizer_settings for key in ours):
+            self.initialize_optimizer()
+        if any(key in self.callback_settings or key.startswith("lr_scheduler__")
+               for key in ours):
+            self.initialize_callbacks()
+        return self
 
     # --- validation -------------------------------------------------------------------------
 
@@ -468,6 +508,10 @@ class NetMixin:
         opt_args, opt_kwargs = self.get_params_for_optimizer("optimizer", named_parameters)
         opt_kwargs.setdefault("weight_decay", self.weight_decay)
         self.optimizer_ = optimizer(*opt_args, **opt_kwargs)
+        for group in self.optimizer_.param_groups:
+            # what a torch scheduler records when it starts; one chosen after training began
+            # (set_params(lr_scheduler="cosine") on a fitted net) resumes from it
+            group.setdefault("initial_lr", group["lr"])
         return self
 
     def _has_validation(self):

@@ -311,3 +311,24 @@ def test_ctrl_c_stops_the_fit_and_reaches_the_caller(tabular):
     # skorch's own stops, early stopping among them, still end the fit quietly
     stopped = MLPRegressor(max_epochs=50, patience=1, min_delta=1e9, random_state=0).fit(X, y)
     assert stopped.n_epochs_ < 50
+
+
+def test_set_params_on_a_fitted_net_rebuilds_what_the_settings_compile_into(tabular):
+    # skorch raised "Something went wrong" for lr_scheduler__* / optimizer, and kept the old
+    # callbacks and module for grad_clip / patience / module params: partial_fit ignored them
+    X, y = tabular
+    net = MLPRegressor(max_epochs=2, lr_scheduler="step", random_state=0).fit(X, y)
+    net.set_params(lr_scheduler__step_size=1, grad_clip=0.5, patience=3)
+    callbacks = dict(net.callbacks_)
+    assert callbacks["lr_scheduler"].kwargs["step_size"] == 1
+    assert callbacks["grad_clip"].gradient_clip_value == 0.5
+    assert callbacks["early_stopping"].patience == 3
+    net.set_params(lr_scheduler="cosine", optimizer="sgd")
+    assert isinstance(net.optimizer_, torch.optim.SGD)
+    net.partial_fit(X, y, epochs=1)
+    assert isinstance(dict(net.callbacks_)["lr_scheduler"].lr_scheduler_,
+                      torch.optim.lr_scheduler.CosineAnnealingLR)
+    net.set_params(hidden=16)
+    assert net.module_.layers[0].out_features == 16
+    net.partial_fit(X, y, epochs=1)
+    assert net.n_epochs_ == 4
