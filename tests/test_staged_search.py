@@ -95,6 +95,7 @@ def test_rung_schedule_grows_by_factor_to_max_epochs():
     assert rung_epochs(1, 4, 2) == [1, 2, 4]
     assert rung_epochs(5, 5, 3) == [5]
     assert bracket_sizes(24, 3, 3, 3) == [12, 7, 5]
+    assert bracket_sizes(1, 3, 3, 3) == [1, 0, 0]  # too few for every bracket: the first
 
 
 # --- warm starting --------------------------------------------------------------------------

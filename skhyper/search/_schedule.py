@@ -30,8 +30,11 @@ def bracket_sizes(n_candidates, n_brackets, n_rungs, factor):
     """Candidates per Hyperband bracket; bracket ``j`` enters at rung ``j``.
 
     Proportional to Hyperband's ``eta**(s - j) / (s - j + 1)`` (many cheap starts in the
-    aggressive bracket, few long ones in the conservative), at least one each.
+    aggressive bracket, few long ones in the conservative), at least one each; with fewer
+    candidates than brackets, one in each of the first brackets (they see every rung).
     """
+    if n_candidates < n_brackets:
+        return [1] * n_candidates + [0] * (n_brackets - n_candidates)
     s = n_rungs - 1
     weights = np.array([factor ** (s - j) / (s - j + 1) for j in range(n_brackets)])
     raw = weights / weights.sum() * (n_candidates - n_brackets)
