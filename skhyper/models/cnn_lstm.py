@@ -244,6 +244,10 @@ class CNNLSTMMultiTask(NetMixin, ClassifierMixin, NeuralNet):
     - ``score(X, y)``: classification accuracy (``y`` as for ``fit``); use the module's
       scorers (:data:`multitask_scoring`) to score the regression task or both.
 
+    Give searches and ``cross_val_score`` an explicit splitter (``cv=KFold(5)``,
+    ``TimeSeriesSplit(5)``): for ``cv=5`` scikit-learn inspects the two-column ``y`` of a
+    classifier, which fails for string labels and falls back to unstratified K-fold otherwise.
+
     Parameters
     ----------
     n_filters : int, default=64
