@@ -388,6 +388,18 @@ def test_bayes_sampler_learns_from_failed_candidates(clf_data):
     assert search.cv_results_["status"][-4:].tolist().count("failed") < 4
 
 
+def test_random_sampler_draws_from_a_list_of_spaces(clf_data):
+    # as ParameterSampler / RandomizedSearchCV do: each draw picks one of the dicts
+    X, y = clf_data
+    space = [{"penalty": ["l2"], "alpha": loguniform(1e-5, 1e-1)},
+             {"penalty": ["elasticnet"], "l1_ratio": [0.2, 0.8]}]
+    search = StagedHalvingSearchCV(sgd(), space, sampler="random", n_candidates=6,
+                                   max_epochs=2, factor=2, cv=2, top_k=0, random_state=0)
+    params = search.fit(X, y).cv_results_["params"]
+    assert {p["penalty"] for p in params} == {"l2", "elasticnet"}
+    assert all(("alpha" in p) == (p["penalty"] == "l2") for p in params)
+
+
 def test_chained_random_bayes_finetune_sampler(clf_data):
     X, y = clf_data
     space = {"alpha": loguniform(1e-5, 1e-1), "penalty": ["l2", "l1"]}

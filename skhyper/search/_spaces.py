@@ -121,7 +121,10 @@ class SkoptDistribution:
 
 
 def to_sampler_space(param_space):
-    """``param_space`` in the form ParameterSampler takes (skopt dimensions wrapped)."""
+    """``param_space`` in the form ParameterSampler takes (skopt dimensions wrapped); a list of
+    dicts, as ParameterSampler takes, is converted dict by dict (each draw picks one)."""
+    if isinstance(param_space, (list, tuple)) and param_space:
+        return [to_sampler_space(space) for space in param_space]
     _check_space(param_space)
     return {name: SkoptDistribution(value) if _is_skopt_dimension(value) else value
             for name, value in param_space.items()}
