@@ -23,8 +23,8 @@ DEFAULT_N_CANDIDATES = 10
 class CandidateSampler:
     """Base class: ``propose(n, observations)`` returns ``n`` parameter dicts.
 
-    ``observations`` is the list of ``(params, score)`` pairs evaluated so far (higher score is
-    better; failed candidates are left out).
+    ``observations`` is the list of ``(params, score)`` pairs evaluated so far, in the order
+    they were drawn (higher score is better; NaN for a candidate that failed).
     """
 
     #: Whether proposals depend on the scores of earlier candidates.
