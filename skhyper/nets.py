@@ -422,6 +422,12 @@ class NetMixin:
         the label set: ``classes`` when given, as partial_fit's first call declares it)."""
         if reset:
             self.__dict__.pop("n_features_in_", None)
+            # scikit-learn's convention: a DataFrame's string column names are recorded
+            columns = getattr(X, "columns", None)
+            if columns is not None and all(isinstance(c, str) for c in columns):
+                self.feature_names_in_ = np.asarray(columns, dtype=object)
+            else:
+                self.__dict__.pop("feature_names_in_", None)
         X = self._check_X(X)
         if y is not None:
             check_consistent_length(X, y)

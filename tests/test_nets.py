@@ -186,6 +186,18 @@ def test_regressor_shapes(tabular):
     assert two.predict(X).shape == (len(X), 2)
     # float64 input is accepted and cast
     assert MLPRegressor(max_epochs=1).fit(X.astype(np.float64), y).predict(X).dtype == np.float32
+    assert not hasattr(net, "feature_names_in_")
+
+
+def test_dataframe_column_names_are_recorded(tabular):
+    import pandas as pd
+
+    X, y = tabular
+    frame = pd.DataFrame(X, columns=["a", "b", "c", "d"])
+    net = MLPRegressor(max_epochs=1).fit(frame, y)
+    assert list(net.feature_names_in_) == ["a", "b", "c", "d"]
+    net.fit(X, y)  # refit on an array: the names go, as in scikit-learn
+    assert not hasattr(net, "feature_names_in_")
 
 
 def test_read_only_input_reaches_torch_writable(tabular):
