@@ -138,8 +138,10 @@ def test_ctrl_c_ends_the_search_with_nothing_cut_short_stored(tmp_path, space_fi
     out = tmp_path / "search"
     epochs = 40  # long fits: the interrupt lands in one, where skorch would swallow it
     args = grid_args(out, space_file) + ["--epochs", epochs]
+    # Ctrl-C as in a terminal, also when the tests run as a background job (SIGINT ignored)
     proc = subprocess.Popen(CLI + [str(a) for a in args],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=ENV)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=ENV,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         while count_stored_fits(out / "store.sqlite") < 1:
             try:

@@ -313,13 +313,23 @@ def test_ctrl_c_stops_the_fit_and_reaches_the_caller(tabular):
     # skorch ends its fit loop on KeyboardInterrupt and returns as if training had finished;
     # a search would score the cut-short net and go on to the next candidate.
     X, y = tabular
+    # Python's own Ctrl-C handler, also where this process started with SIGINT ignored (a
+    # background job: no Ctrl-C can arrive, and the nets leave the signal alone)
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        _interrupted_fits(X, y)
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    finally:
+        signal.signal(signal.SIGINT, before)
+
+
+def _interrupted_fits(X, y):
     net = MLPRegressor(max_epochs=5, callbacks=[PressCtrlC()], random_state=0)
     with pytest.raises(KeyboardInterrupt):
         net.fit(X, y)
     assert net.n_epochs_ == 1  # the net keeps what it trained
     with pytest.raises(KeyboardInterrupt):
         GridSearchCV(net, {"lr": [1e-3, 1e-2]}, cv=2, error_score=np.nan).fit(X, y)
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
     # skorch's own stops, early stopping among them, still end the fit quietly
     stopped = MLPRegressor(max_epochs=50, patience=1, min_delta=1e9, random_state=0).fit(X, y)
     assert stopped.n_epochs_ < 50
