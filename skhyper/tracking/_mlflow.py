@@ -67,7 +67,7 @@ def log_search_to_mlflow(search, *, experiment=None, tracking_uri=None, artifact
     The parent run holds the search's settings as params (nested estimators by class name),
     ``best_<param>`` params, the metrics ``best_cv_score``, ``best_mean_test_<metric>`` /
     ``best_std_test_<metric>``, ``n_candidates``, ``n_ok`` / ``n_failed`` / ``n_pruned`` (the
-    candidates' statuses, below), ``refit_time`` and ``n_epochs_total`` where the search has
+    child runs' statuses, below), ``refit_time`` and ``n_epochs_total`` where the search has
     them, the refitted net's per-epoch curves as ``refit/<column>`` step metrics, and the
     artifacts ``cv_results.csv``, ``history.csv`` (when the search has ``history_``),
     ``report/`` (the files of ``report_dir``) and ``best_estimator/`` (an MLflow sklearn model).
@@ -131,9 +131,10 @@ def log_search_to_mlflow(search, *, experiment=None, tracking_uri=None, artifact
     experiment_id = _experiment_id(client, experiment, artifact_location)
     cv_results = search.cv_results_
     # ok / failed / pruned for any search, as the analysis reads it (GridSearchCV has no such
-    # column). The frame keeps a halving candidate's last row: its earlier rows went on, so ok.
+    # column). The frame keeps a halving candidate's last row; its earlier rows are pruned, as
+    # the command's halving search marks them: only the last iteration's rows are final.
     statuses = results_frame(search).set_index("candidate")["status"].reindex(
-        range(len(cv_results["params"])), fill_value="ok").tolist()
+        range(len(cv_results["params"])), fill_value="pruned").tolist()
     history = getattr(search, "history_", None)
     curves = _curves_by_candidate(history)
 
