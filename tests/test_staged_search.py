@@ -416,6 +416,22 @@ def test_chained_random_bayes_finetune_sampler(clf_data):
     assert (search.cv_results_["rung"] >= 0).all()
 
 
+def test_finetune_proposes_only_points_not_evaluated_yet():
+    from skhyper.search._candidates import make_sampler
+
+    space = {"a": [1, 2, 3, 4, 5], "b": ["x", "y"]}  # ten points
+    evaluated = [({"a": 1, "b": "x"}, 0.9), ({"a": 3, "b": "y"}, 0.5),
+                 ({"a": 5, "b": "x"}, 0.1), ({"a": 2, "b": "y"}, 0.3)]
+    proposed = make_sampler("finetune", space, 0).propose(5, evaluated)
+    # small noise on categories rounds back to the centre: without redraws most are repeats
+    points = [tuple(sorted(p.items())) for p in proposed]
+    assert len(points) == 5 and len(set(points)) == 5
+    assert not set(points) & {tuple(sorted(p.items())) for p, _ in evaluated}
+    # a space with nothing left proposes nothing rather than a point evaluated already
+    exhausted = [({"a": a}, float(a)) for a in (1, 2)]
+    assert make_sampler("finetune", {"a": [1, 2]}, 0).propose(3, exhausted) == []
+
+
 class FailsAboveAlpha(SGDClassifier):
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         if self.alpha > 0.05:

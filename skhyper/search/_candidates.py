@@ -184,8 +184,13 @@ class FinetuneSampler(CandidateSampler):
 
     Works in skopt's normalised space ([0, 1] per dimension, log scale for log-uniform ones):
     each proposal perturbs one of the ``n_best`` best observations with noise of standard
-    deviation ``scale`` and maps it back.
+    deviation ``scale`` and maps it back. A point evaluated or proposed before is drawn again,
+    with the noise doubled every ``10`` draws (on categorical and integer dimensions small noise
+    rounds back to the centre); after ``100`` draws that all land on known points, the space
+    around the best is taken as exhausted and fewer than ``n`` points are proposed.
     """
+
+    max_draws = 100
 
     sequential = True
 
@@ -209,12 +214,20 @@ class FinetuneSampler(CandidateSampler):
                 "The finetune sampler needs earlier successful candidates inside param_space; "
                 "chain it after another sampler, e.g. [('random', 10), ('finetune', 5)]."
             )
+        known = [[p.get(name) for name in names] for p, _ in observations]
         proposals = []
         for i in range(n):
             centre = space.transform([centres[i % len(centres)]])[0]
-            noisy = np.clip(centre + self._rng.normal(0.0, self.scale, len(centre)), 0.0, 1.0)
-            point = space.inverse_transform([noisy])[0]
-            proposals.append({**fixed, **{k: python_value(v) for k, v in zip(names, point)}})
+            for draw in range(self.max_draws):
+                scale = min(self.scale * 2 ** (draw // 10), 1.0)
+                noisy = np.clip(centre + self._rng.normal(0.0, scale, len(centre)), 0.0, 1.0)
+                point = [python_value(v) for v in space.inverse_transform([noisy])[0]]
+                if point not in known:
+                    break
+            else:
+                break
+            known.append(point)
+            proposals.append({**fixed, **dict(zip(names, point))})
         return proposals
 
 
