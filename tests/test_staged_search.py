@@ -136,16 +136,50 @@ def test_extended_stage_continues_and_early_stops(clf_data):
     assert len(extended) == 2
     history = pd.DataFrame(search.history_)
     for c in extended:
-        rows = history[(history.candidate == c) & (history.stage == "extended")]
-        scores = rows.groupby("epoch").score.mean()
+        evaluations = history[history.candidate == c].dropna(subset=["score"])
+        entered = evaluations[evaluations.stage == "explore"].epoch.max()
+        scores = evaluations.groupby("epoch").score.mean().loc[entered:]
         kept = results["epochs"][c]
-        # the row keeps the best evaluation; training stopped within patience after it
+        # the row keeps the best evaluation from the one it entered with on; training stopped
+        # within patience after it
         assert scores.idxmax() == kept
         assert scores.index.max() <= kept + 2
         assert results["mean_test_score"][c] == pytest.approx(scores.max())
     assert results["rank_test_score"][search.best_index_] == 1
     assert search.best_index_ in extended
     assert search.best_estimator_.t_ > 0  # refit continued from nothing on all data
+
+
+class PeaksAtEpoch(BaseEstimator):
+    """Scores -|epochs trained - peak|: best after ``peak`` epochs, worse with each more."""
+
+    def __init__(self, peak=3):
+        self.peak = peak
+
+    def fit(self, X, y=None):
+        self.t_ = 0
+        return self.partial_fit(X, y)
+
+    def partial_fit(self, X, y=None):
+        self.t_ = getattr(self, "t_", 0) + 1
+        return self
+
+    def score(self, X, y=None):
+        return -abs(self.t_ - self.peak)
+
+
+def test_extended_stage_keeps_the_evaluation_it_entered_with_when_training_on_is_worse():
+    X = np.zeros((12, 2))
+    search = StagedHalvingSearchCV(
+        PeaksAtEpoch(), {"peak": [3, 6]}, min_epochs=1, max_epochs=3, factor=3, cv=3,
+        top_k=1, extended_epochs=9, extended_eval_every=1, extended_patience=2, random_state=0,
+    ).fit(X)
+    results = search.cv_results_
+    assert search.best_index_ == 0 and results["stage"][0] == "extended"
+    # trained on to 5 epochs, each worse than the 3 it entered with: the row keeps epoch 3
+    assert pd.DataFrame(search.history_).query("candidate == 0").epoch.max() == 5
+    assert results["epochs"][0] == 3 and results["mean_test_score"][0] == 0
+    assert search.best_estimator_.t_ == 3  # the refit trains the kept evaluation's epochs
 
 
 def test_extended_stage_as_long_as_the_exploration_ranks_by_score():
@@ -158,7 +192,9 @@ def test_extended_stage_as_long_as_the_exploration_ranks_by_score():
     ).fit(X, y)
     results = search.cv_results_
     extended = np.flatnonzero(results["stage"] == "extended")
-    assert len(extended) == 2 and (results["epochs"][extended] == 4).all()
+    assert len(extended) == 2
+    trained = pd.DataFrame(search.history_).query("candidate in @extended")
+    assert (trained.groupby("candidate").epoch.max() == 4).all()
     assert search.best_index_ == extended[np.argmax(results["mean_test_score"][extended])]
 
 

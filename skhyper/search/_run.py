@@ -245,7 +245,8 @@ class StagedRun:
     def extend(self, top_k, total_epochs, every, patience):
         """Train the ``top_k`` best explored candidates up to ``total_epochs`` under the same
         folds, evaluating every ``every`` epochs; stop a candidate when its mean score has not
-        improved for ``patience`` epochs and keep its best evaluation."""
+        improved for ``patience`` epochs and keep its best evaluation (the one it entered with
+        included)."""
         ranked = [c for c in self.candidates if c.status in ("ok", "pruned")]
         by_rung = sorted({c.rung for c in ranked}, reverse=True)
         top = []
@@ -258,8 +259,10 @@ class StagedRun:
             if cand not in top:
                 cand.models = [None] * len(cand.models)  # free memory: never trained again
         for cand in top:
-            # all of them compete in this stage, those already trained total_epochs included
+            # all of them compete in this stage, those already trained total_epochs included;
+            # the evaluation they enter with is the first to beat, as in skorch's load_best
             cand.status, cand.stage = "ok", EXTENDED
+            cand.checkpoint = cand.row()
         active = [c for c in top if c.epochs < total_epochs]
         rung = len(self.schedule)
         while active:
@@ -269,11 +272,11 @@ class StagedRun:
             for cand in active:
                 if not cand.alive:
                     continue
-                current = cand.row() if cand.checkpoint is None else dict(
+                current = dict(
                     cand.checkpoint, rung=rung, epochs=cand.epochs, scores=list(cand.scores),
                     train_scores=list(cand.train_scores), fit_times=list(cand.fit_times),
                     score_times=list(cand.score_times))
-                if cand.checkpoint is None or self.order([cand.checkpoint, current], 1) == [1]:
+                if self.order([cand.checkpoint, current], 1) == [1]:
                     cand.checkpoint = current
                 waited = cand.epochs - cand.checkpoint["epochs"]
                 if cand.epochs < total_epochs and (patience is None or waited < patience):

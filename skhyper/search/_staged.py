@@ -86,7 +86,8 @@ class StagedHalvingSearchCV(BaseSearchCV):
         ``max(1, round(max_epochs / factor))`` when None.
     extended_patience : int or None, default=None
         Stop a candidate of the extended stage once its mean CV score has not improved for this
-        many epochs; its row keeps the best evaluation. None trains to ``extended_epochs``.
+        many epochs; its row keeps the best evaluation (the one it entered the stage with
+        included). None trains to ``extended_epochs``.
     n_jobs : int or None, default=None
         Units (candidate x fold) run in parallel with joblib, also under
         ``joblib.parallel_backend("dask")``. Torch threads per worker follow
