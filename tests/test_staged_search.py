@@ -468,6 +468,17 @@ def test_finetune_proposes_only_points_not_evaluated_yet():
     assert make_sampler("finetune", {"a": [1, 2]}, 0).propose(3, exhausted) == []
 
 
+def test_a_point_proposed_again_is_not_evaluated_again(clf_data):
+    X, y = clf_data
+    space = {"alpha": [1e-4, 1e-3, 1e-2], "penalty": ["l2", "l1"]}  # six points
+    search = StagedHalvingSearchCV(
+        sgd(), space, sampler=[("random", 4), ("bayes", 4), ("finetune", 6)], max_epochs=1,
+        cv=2, top_k=0, random_state=0,
+    ).fit(X, y)
+    points = [tuple(sorted(p.items())) for p in search.cv_results_["params"]]
+    assert len(points) == len(set(points)) == 6  # skopt asks for evaluated points again
+
+
 class FailsAboveAlpha(SGDClassifier):
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         if self.alpha > 0.05:

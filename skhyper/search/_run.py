@@ -14,7 +14,7 @@ from sklearn.base import clone
 
 from ._candidates import make_sampler
 from ._schedule import assign_brackets, n_survivors
-from ._units import run_unit, unit_key, unit_seed
+from ._units import params_hash, run_unit, unit_key, unit_seed
 
 EXPLORE, EXTENDED = "explore", "extended"
 
@@ -182,8 +182,16 @@ class StagedRun:
     # --- exploration ----------------------------------------------------------------------
 
     def _add(self, params_list, bracket=0):
+        # every candidate is a point of its own: skopt and Optuna re-propose evaluated points
+        # of small categorical spaces, and evaluating one again would only cost epochs
+        drawn = {params_hash(c.params) for c in self.candidates}
+        fresh = []
+        for params in params_list:
+            if params_hash(params) not in drawn:
+                drawn.add(params_hash(params))
+                fresh.append(params)
         new = [Candidate(len(self.candidates) + i, dict(p), len(self.splits), bracket)
-               for i, p in enumerate(params_list)]
+               for i, p in enumerate(fresh)]
         self.candidates.extend(new)
         return new
 

@@ -32,7 +32,7 @@ def refit_seed(random_state):
     return int(np.random.SeedSequence([int(random_state)], spawn_key=(1,)).generate_state(1)[0])
 
 
-def _params_hash(params):
+def params_hash(params):
     return joblib.hash(sorted(params.items(), key=lambda kv: kv[0]))[:16]
 
 
@@ -40,12 +40,12 @@ def unit_key(fingerprint, candidate, params, fold, stage, rung, epochs):
     """Store key of a unit: readable coordinates, the epochs it trains up to (so a changed
     schedule never reuses a unit trained to another budget) and a hash of the params."""
     return (f"{fingerprint[:16]}/{stage}/rung{rung}/epochs{epochs}/cand{candidate}/fold{fold}/"
-            f"{_params_hash(params)}")
+            f"{params_hash(params)}")
 
 
 def refit_key(fingerprint, candidate, params, epochs):
     """Store key of the final refit of ``candidate`` on all data for ``epochs`` epochs."""
-    return f"{fingerprint[:16]}/refit/epochs{epochs}/cand{candidate}/{_params_hash(params)}"
+    return f"{fingerprint[:16]}/refit/epochs{epochs}/cand{candidate}/{params_hash(params)}"
 
 
 def _scores_of(raw):
