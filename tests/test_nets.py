@@ -2,6 +2,8 @@
 
 import pickle
 import signal
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -354,3 +356,18 @@ def test_set_params_on_a_fitted_net_rebuilds_what_the_settings_compile_into(tabu
     assert net.module_.layers[0].out_features == 16
     net.partial_fit(X, y, epochs=1)
     assert net.n_epochs_ == 4
+
+
+def test_the_first_fit_in_a_process_imports_nothing_the_nets_could_have():
+    # torch.optim imports torch._dynamo (about 2 s) at the first optimizer: in the fit, that
+    # was charged to the first candidate's fit time in every worker
+    code = (
+        "import sys, numpy as np\n"
+        "from skhyper import make_estimator\n"
+        "net = make_estimator('lstm', max_epochs=1, hidden_size=2)\n"
+        "before = set(sys.modules)\n"
+        "net.fit(np.zeros((8, 4, 1), np.float32), np.zeros(8, np.float32))\n"
+        "print(sorted(m for m in set(sys.modules) - before if m.startswith('torch._dynamo')))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
