@@ -192,6 +192,19 @@ def test_param_effects_plot(searches, kind):
         assert alpha.get_xscale() == "log"
 
 
+def test_log_axes_label_powers_of_ten_only():
+    lr = np.geomspace(1.2e-3, 2.9e-2, 6)  # a decade and a half: matplotlib labels minor ticks
+    scores = -np.abs(np.log10(lr) + 2)
+    results = {"params": [{"lr": v} for v in lr], "param_lr": lr, "mean_test_score": scores,
+               "split0_test_score": scores, "rank_test_score": np.argsort(np.argsort(-scores)) + 1}
+    _, ax = plt.subplots(figsize=(3, 3))
+    plot_param_effects(results, ["lr"], ax=ax)
+    ax.figure.canvas.draw()
+    assert ax.get_xscale() == "log" and any(t.get_text() for t in ax.get_xticklabels())
+    # minor tick labels (2x10^-3, 3x10^-3, ...) ran into each other in a small panel
+    assert not [t for t in ax.get_xticklabels(minor=True) if t.get_text()]
+
+
 def test_param_effects_on_a_given_axes(searches):
     _, ax = plt.subplots()
     assert plot_param_effects(searches["bayes"], ["alpha"], ax=ax) is ax
@@ -258,6 +271,7 @@ def test_learning_curves_from_history_records(searches):
     assert labels[:2] == [f"#{c} (explore)" for c in best_two]
     solid = [line for line in ax.get_lines() if line.get_linestyle() == "-"]
     assert {len(line.get_xdata()) for line in solid} == {2}  # 2 epochs, mean over folds
+    assert ax.get_ylabel() == "loss (mean over folds)"
 
 
 def test_learning_curves_from_a_fitted_net_and_a_search(searches, tiny_sine, tiny_lstm):
@@ -269,7 +283,7 @@ def test_learning_curves_from_a_fitted_net_and_a_search(searches, tiny_sine, tin
     refit = learning_curves(grid)
     assert set(refit["candidate"]) == {grid.best_index_} and set(refit["stage"]) == {"refit"}
     ax = plot_learning_curves(grid)
-    assert ax.get_xlabel() == "epoch"
+    assert ax.get_xlabel() == "epoch" and ax.get_ylabel() == "loss"  # one refit net, no folds
     with pytest.raises(ValueError, match="No learning curves"):
         plot_learning_curves(searches["bayes"])
 

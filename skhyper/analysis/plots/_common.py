@@ -3,6 +3,7 @@
 import textwrap
 
 import matplotlib.pyplot as plt
+from matplotlib.ticker import NullFormatter
 
 from .._results import param_names
 from .._values import format_value
@@ -10,6 +11,14 @@ from .._values import format_value
 BEST_COLOR = "tab:red"
 POINT_COLOR = "tab:blue"
 MUTED_COLOR = "0.7"
+
+
+def set_log_scale(ax, which):
+    """Log scale on the ``which`` ("x" or "y") axis of ``ax``, labelled at powers of ten only
+    (matplotlib labels minor ticks too where the data span a decade or two, and in a small
+    panel they run into each other)."""
+    getattr(ax, f"set_{which}scale")("log")
+    getattr(ax, f"{which}axis").set_minor_formatter(NullFormatter())
 
 
 def get_axes(ax, figsize=(6.4, 4.8)):

@@ -4,7 +4,7 @@ import numpy as np
 
 from .._results import best_row, resolve, scored
 from ._common import BEST_COLOR, POINT_COLOR, get_axes, point_colors, pruned_legend, \
-    score_label
+    score_label, set_log_scale
 
 
 def plot_fit_time(search_or_cv_results, *, metric=None, ax=None):
@@ -39,7 +39,7 @@ def plot_fit_time(search_or_cv_results, *, metric=None, ax=None):
         ax.scatter([best["mean_fit_time"]], [best[f"mean_test_{metric}"]], marker="*", s=180,
                    color=BEST_COLOR, zorder=4, label=f"selected #{int(best['candidate'])}")
         if time.min() > 0 and time.max() / time.min() >= 10:
-            ax.set_xscale("log")
+            set_log_scale(ax, "x")
     ax.set_xlabel("mean fit time per split (s)")
     ax.set_ylabel(score_label(frame, metric))
     ax.set_title("Fit time against score")

@@ -6,7 +6,7 @@ from matplotlib.ticker import MaxNLocator
 
 from .._curves import learning_curves
 from .._results import results_frame
-from ._common import get_axes
+from ._common import get_axes, set_log_scale
 
 
 def _order(obj, curves):
@@ -68,9 +68,10 @@ def plot_learning_curves(search_or_history, candidates=None, *, n=5, ax=None):
     losses = losses.to_numpy(float)
     losses = losses[np.isfinite(losses)]
     if losses.size and losses.min() > 0 and losses.max() / losses.min() >= 50:
-        ax.set_yscale("log")
+        set_log_scale(ax, "y")
     ax.set_xlabel("epoch")
-    ax.set_ylabel("loss (mean over folds)")
+    folds = curves[curves["candidate"].isin(chosen)].groupby(["candidate", "stage", "epoch"])
+    ax.set_ylabel("loss (mean over folds)" if folds.size().max() > 1 else "loss")
     ax.set_title(f"Learning curves of {len(chosen)} candidate(s)")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     # Outside the axes: curves fill the plot area wherever they are.

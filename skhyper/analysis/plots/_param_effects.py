@@ -8,7 +8,7 @@ import numpy as np
 from .._results import best_row, param_names, resolve, scored
 from .._values import MAX_LEVELS, format_value, is_log_spaced, is_numeric, levels
 from ._common import BEST_COLOR, POINT_COLOR, point_colors, pruned_legend, score_label, \
-    varying_params
+    set_log_scale, varying_params
 
 
 def _numeric(ax, values, scores, series, colors):
@@ -18,7 +18,7 @@ def _numeric(ax, values, scores, series, colors):
         ax.plot(means.index, means.to_numpy(), color="0.3", lw=1, marker="_", ms=12,
                 label="mean per value")
     if is_log_spaced(series):
-        ax.set_xscale("log")
+        set_log_scale(ax, "x")
 
 
 def _categorical(ax, keys, scores, names, colors):
