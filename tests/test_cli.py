@@ -261,6 +261,7 @@ def test_unknown_name_exits_with_one_line(tmp_path):
 @pytest.mark.parametrize("space, extra, message", [
     ("hidden_size: [4, -6]\n", [], "Invalid hidden_size=-6: must be >= 1."),
     ("hiden_size: [4]\n", [], "Unknown parameter 'hiden_size'"),
+    ("learning_rate: [0.01]\n", [], "Its parameters: batch_size, bidirectional, callbacks, "),
     ("optimizer: [adam, adamm]\n", [], "Did you mean 'adam'?"),
     ("lr: {log-uniform: [0.001, 0.1]}\n", [], "--strategy grid: a grid needs a list"),
     ("lr: {log-uniform: [0.001, 0.1]}\n", ["--strategy", "halving"],

@@ -196,9 +196,11 @@ def check_param_values(estimator, values_by_name, source):
         if "__" in name:
             _check_routed_name(estimator, name, source, values_by_name)
         elif name not in known:
+            # no close match (learning_rate for lr): the list shows what the names look like
+            public = sorted(k for k in known if not k.startswith("_"))
+            hint = _suggest(name, known) or f" Its parameters: {', '.join(public)}."
             raise UsageError(
-                f"Unknown parameter {name!r} in {source} for {type(estimator).__name__}."
-                f"{_suggest(name, known)}"
+                f"Unknown parameter {name!r} in {source} for {type(estimator).__name__}.{hint}"
             )
     check = getattr(estimator, "check_params", None)
     if check is None:
