@@ -367,6 +367,18 @@ class NetMixin:
             self.initialize_callbacks()
         return self
 
+    def schedule_params(self, epochs):
+        """The settings that lay the learning-rate schedule out over ``epochs`` epochs,
+        whatever ``max_epochs`` is: ``lr_scheduler__T_max`` for a cosine schedule that has none
+        (its default follows ``max_epochs``), nothing otherwise.
+
+        A search that decides itself how long each fit trains sets them, so every fit follows
+        the same schedule and the refit, trained for fewer epochs, the one it was evaluated on.
+        """
+        if self.lr_scheduler == "cosine" and "T_max" not in self.get_params_for("lr_scheduler"):
+            return {"lr_scheduler__T_max": int(epochs)}
+        return {}
+
     # --- validation -------------------------------------------------------------------------
 
     def check_params(self):

@@ -520,7 +520,8 @@ def test_best_config_keeps_fixed_values_equal_to_the_defaults(tmp_path):
 
 def test_staged_epochs_bound_exploration_and_early_stopping_is_off(tmp_path):
     space = tmp_path / "space.yaml"
-    space.write_text("hidden_size: [4, 6]\nnum_layers: 1\n")  # the LSTM's patience is 15
+    # the LSTM's patience is 15; its cosine schedule would span its own max_epochs (50)
+    space.write_text("hidden_size: [4, 6]\nnum_layers: 1\nlr_scheduler: cosine\n")
     out = tmp_path / "staged"
     args = tiny_search(out, space, "--n-iter", "2")
     args[args.index("grid")] = "staged"
@@ -533,6 +534,18 @@ def test_staged_epochs_bound_exploration_and_early_stopping_is_off(tmp_path):
     params = yaml.safe_load((out / "best_config.yaml").read_text())["params"]
     assert params["patience"] is None
     assert params["max_epochs"] == search.cv_results_["epochs"][search.best_index_]
+    assert params["lr_scheduler__T_max"] == 4  # the schedule spans the search's epochs
+    # train rebuilds the refit from best_config.yaml: the same schedule, epoch by epoch
+    assert main(["--quiet", "train", "--config", str(out / "best_config.yaml"), *DATA,
+                 "--out", str(tmp_path / "model")]) == 0
+    trained = joblib.load(tmp_path / "model" / "model.joblib")
+    np.testing.assert_allclose(trained.history[:, "event_lr"],
+                               search.best_estimator_.history[:, "event_lr"])
+    # --epochs: the schedule spans them (a recorded span would restart the cosine past it)
+    assert main(["--quiet", "train", "--config", str(out / "best_config.yaml"), *DATA,
+                 "--epochs", "6", "--out", str(tmp_path / "longer")]) == 0
+    lr = joblib.load(tmp_path / "longer" / "model.joblib").history[:, "event_lr"]
+    assert len(lr) == 6 and np.all(np.diff(lr) < 0)
 
 
 def test_version(capsys):

@@ -182,6 +182,29 @@ def test_extended_stage_keeps_the_evaluation_it_entered_with_when_training_on_is
     assert search.best_estimator_.t_ == 3  # the refit trains the kept evaluation's epochs
 
 
+def test_a_cosine_schedule_spans_the_searchs_epochs_in_every_fold_and_the_refit():
+    from skhyper import make_estimator
+
+    X = np.random.default_rng(0).normal(size=(60, 6)).astype("float32")
+    store = MemoryStore()
+    # the net's own max_epochs (20) is not what the search trains: rungs at 1, 2, 4 epochs
+    search = StagedHalvingSearchCV(
+        make_estimator("autoencoder", hidden_layers="8", lr_scheduler="cosine", max_epochs=20,
+                       random_state=0),
+        {"latent_dim": [2, 3]}, min_epochs=1, max_epochs=4, factor=2, cv=2, top_k=0,
+        random_state=0, store=store,
+    ).fit(X)
+    assert search.cv_results_["epochs"][search.best_index_] == 4
+    folds = [est for est, record in map(pickle.loads, store.fits.values())
+             if record["candidate"] == search.best_index_ and record["epochs"] == 4
+             and record["fold"] is not None]
+    refit_lr = search.best_estimator_.history[:, "event_lr"]
+    assert len(folds) == 2 and len(refit_lr) == 4
+    for fold in folds:  # the folds and the refit follow one schedule, annealed over 4 epochs
+        np.testing.assert_allclose(fold.history[:, "event_lr"], refit_lr)
+    assert refit_lr[-1] < 0.2 * refit_lr[0]
+
+
 def test_extended_stage_as_long_as_the_exploration_ranks_by_score():
     # The exploration's winner is already at extended_epochs: it trains no more, but competes
     # with the runner-up trained up to the same epochs (it ranked below it as "explore").

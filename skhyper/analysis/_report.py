@@ -64,7 +64,9 @@ def _fixed_settings(search):
     """Scalar settings of the refit best estimator that differ from its class defaults.
 
     They were fixed outside the search space (the base estimator's own arguments, the epochs a
-    staged search refits with), and the configuration must carry them to rebuild the winner.
+    staged search refits with and the span of its LR schedule), and the configuration must
+    carry them to rebuild the winner. A routed setting (``lr_scheduler__T_max``) has no class
+    default: it is kept whenever it is set.
     """
     estimator = getattr(search, "best_estimator_", None)
     if estimator is None:
@@ -75,8 +77,10 @@ def _fixed_settings(search):
         return {}
     scalars = (numbers.Number, str, bool, type(None))
     return {name: value for name, value in estimator.get_params(deep=False).items()
-            if name in defaults and isinstance(value, scalars)
-            and isinstance(defaults[name], scalars) and value != defaults[name]}
+            if isinstance(value, scalars) and (
+                name not in defaults and "__" in name
+                or name in defaults and isinstance(defaults[name], scalars)
+                and value != defaults[name])}
 
 
 # --- tables ---------------------------------------------------------------------------------

@@ -125,7 +125,8 @@ def build_parser():
     train.add_argument("--data", help="dataset family (default: the config's)")
     train.add_argument("--data-param", action="append", default=[], metavar="K=V")
     train.add_argument("--epochs", type=_positive_int,
-                       help="epochs (default: the config's or the family's)")
+                       help="epochs, which a cosine LR schedule spans (default: the config's "
+                       "or the family's)")
     train.add_argument("--seed", type=int,
                        help="random seed (default: the config's random_state, else 0)")
     train.add_argument("--out", required=True, metavar="MODEL_DIR")

@@ -101,6 +101,8 @@ def run_train(args):
     params.setdefault("random_state", 0)
     if args.epochs:
         params["max_epochs"] = args.epochs
+        # a staged search's schedule span: a cosine would restart past it; it spans --epochs
+        params.pop("lr_scheduler__T_max", None)
     estimator = family.make_estimator()
     check_compatible(model, family, estimator, dataset, data)
     check_param_values(estimator, {k: [v] for k, v in params.items()}, str(args.config))

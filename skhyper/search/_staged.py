@@ -42,7 +42,9 @@ class StagedHalvingSearchCV(BaseSearchCV):
         MLPClassifier, ...) or one with ``warm_start`` and ``max_iter``, or a Pipeline ending in
         one (its other steps are fitted once per candidate and fold, when training starts). Its
         own epoch setting (``max_epochs`` / ``max_iter``) is ignored: the search decides how
-        long each fit trains.
+        long each fit trains. A skhyper net's LR schedule is laid out over the search's epochs
+        (:meth:`~skhyper.nets.NetMixin.schedule_params`: a cosine spans ``extended_epochs``,
+        or ``max_epochs`` when ``top_k=0``), in every fold and in the refit.
     param_space : dict, or list of dict
         For ``grid``: lists (a list of such dicts is a union of grids, as in GridSearchCV).
         For ``random``, ``bayes``, ``tpe`` and ``finetune``: lists, scipy.stats distributions
@@ -362,6 +364,12 @@ class StagedHalvingSearchCV(BaseSearchCV):
             and np.ndim(y) == 1 else None
         self.rung_epochs_ = schedule
 
+        total = self.extended_epochs or 2 * self.max_epochs
+        net = trained_step(base_estimator)
+        if hasattr(net, "schedule_params"):
+            # an LR schedule over the search's epochs, not the estimator's own max_epochs: a
+            # cosine would restart past it, and the refit follow another one than its folds
+            net.set_params(**net.schedule_params(total if self.top_k else schedule[-1]))
         fingerprint = self._fingerprint(base_estimator, X, y, splits, fit_params, schedule)
         run = StagedRun(
             self, base_estimator, X, y, splits, fit_params, classes, scorer, schedule,
@@ -369,7 +377,6 @@ class StagedHalvingSearchCV(BaseSearchCV):
         )
         run.draw(steps, self.param_space)
         run.explore()
-        total = self.extended_epochs or 2 * self.max_epochs
         every = self.extended_eval_every or max(1, round(self.max_epochs / self.factor))
         if self.top_k:
             run.extend(self.top_k, total, every, self.extended_patience)
