@@ -276,6 +276,14 @@ def test_unknown_name_exits_with_one_line(tmp_path):
     ("lr: [0.01]\n", ["--data", "csv", "--data-param", "path=nope.csv"],
      "--data csv: CSV file 'nope.csv' not found"),
     ("lr: [0.01]\n", ["--strategy", "gird"], "Invalid --strategy='gird'. Did you mean 'grid'?"),
+    ("lr: [0.01]\n", ["--top-k", "2"],
+     "--top-k set the staged search's candidates; --strategy grid does not take them"),
+    ("lr: [0.01]\n", ["--strategy", "staged", "--sampler", "randm:4"],
+     "Invalid --sampler='randm'. Did you mean 'random'?"),
+    ("lr: [0.01]\n", ["--strategy", "staged", "--sampler", "random:4,bayes:x"],
+     "Invalid --sampler step 'bayes:x': the count after ':' must be a positive integer"),
+    ("lr: [0.01]\n", ["--strategy", "staged", "--sampler", "finetune:4"],
+     "chain it after another sampler"),
     ("lr: [0.01]\n", ["--data", "sine"], "Unknown dataset family 'sine'."),
     ("hidden_size: [4]\nlr: [0.1]\nhidden_size: [8]\n", [],
      "Duplicate key 'hidden_size' at line 3, column 1 (first at line 1, column 1) in "),
@@ -546,6 +554,21 @@ def test_staged_epochs_bound_exploration_and_early_stopping_is_off(tmp_path):
                  "--epochs", "6", "--out", str(tmp_path / "longer")]) == 0
     lr = joblib.load(tmp_path / "longer" / "model.joblib").history[:, "event_lr"]
     assert len(lr) == 6 and np.all(np.diff(lr) < 0)
+
+
+def test_staged_sampler_chain_and_top_k(tmp_path):
+    space = tmp_path / "space.yaml"
+    space.write_text("hidden_size: [4, 6]\nlr: {log-uniform: [0.001, 0.1]}\nnum_layers: 1\n")
+    out = tmp_path / "chain"
+    args = tiny_search(out, space, "--sampler", "random:2,bayes:1,finetune:1", "--top-k", "2")
+    args[args.index("grid")] = "staged"
+    assert main(args) == 0
+    search = joblib.load(out / "search.joblib")
+    assert search.sampler == [("random", 2), ("bayes", 1), ("finetune", 1)]
+    assert len(search.cv_results_["params"]) == 4  # seed 004's three phases, from the command
+    assert (search.cv_results_["stage"] == "extended").sum() == 2
+    run = yaml.safe_load((out / "run.yaml").read_text())["config"]
+    assert run["sampler"] == "random:2,bayes:1,finetune:1" and run["top_k"] == 2
 
 
 def test_version(capsys):

@@ -21,25 +21,26 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-def _positive_int(text):
+def _int_at_least(text, low, why=None):
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"invalid value {text!r}: expected an integer") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"invalid value {value}: must be >= 1")
+    if value < low:
+        raise argparse.ArgumentTypeError(f"invalid value {value}: {why or f'must be >= {low}'}")
     return value
+
+
+def _positive_int(text):
+    return _int_at_least(text, 1)
+
+
+def _non_negative_int(text):
+    return _int_at_least(text, 0)
 
 
 def _folds(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"invalid value {text!r}: expected an integer") from None
-    if value < 2:
-        raise argparse.ArgumentTypeError(f"invalid value {value}: cross-validation needs >= 2 "
-                                         "folds")
-    return value
+    return _int_at_least(text, 2, "cross-validation needs >= 2 folds")
 
 
 def _jobs(text):
@@ -94,6 +95,12 @@ def build_parser():
                              "space)")
     search.add_argument("--n-iter", type=_positive_int, default=10,
                         help="candidates for random, bayes and staged (default 10)")
+    search.add_argument("--sampler", metavar="SAMPLER[:N],...",
+                        help="staged: how candidates are drawn, random (default), bayes, tpe, "
+                             "or a chain such as random:20,bayes:40,finetune:15 (a step "
+                             "without :N draws --n-iter)")
+    search.add_argument("--top-k", type=_non_negative_int, metavar="K",
+                        help="staged: candidates of the extended stage (default 1; 0 skips it)")
     search.add_argument("--cv", type=_folds, default=3, help="K-fold splits (default 3)")
     search.add_argument("--scoring", help="scikit-learn scorer name (default by task: "
                                           "neg_mean_squared_error or accuracy)")

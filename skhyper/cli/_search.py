@@ -21,7 +21,7 @@ from ._inputs import (UsageError, check_compatible, check_out_dir, check_param_v
                       scoring_for)
 from ._progress import fit_progress
 from ._strategies import (QUICK_EPOCHS, STRATEGIES, build_search, check_space_names,
-                          expected_fits, resolve_space, staged_defaults)
+                          expected_fits, parse_sampler, resolve_space, staged_defaults)
 
 STORE_FILE = "store.sqlite"
 RUN_FILE = "run.yaml"
@@ -29,8 +29,8 @@ SEARCH_FILE = "search.joblib"
 BACKENDS = ("loky", "threading", "dask")
 #: Options that define a search: a resumed run must repeat them. (n_jobs, backend, scheduler,
 #: quiet only change how it runs.)
-DEFINING = ("model", "data", "data_params", "strategy", "space", "n_iter", "cv", "scoring",
-            "epochs", "seed")
+DEFINING = ("model", "data", "data_params", "strategy", "space", "n_iter", "sampler", "top_k",
+            "cv", "scoring", "epochs", "seed")
 
 
 def _choice(option, value, allowed):
@@ -46,7 +46,8 @@ def _search_config(args, space, scoring, epochs):
         if space is not None else None
     return to_plain({
         "model": args.model, "data": args.data, "data_params": parse_data_params(args.data_param),
-        "strategy": args.strategy, "space": space_plain, "n_iter": args.n_iter, "cv": args.cv,
+        "strategy": args.strategy, "space": space_plain, "n_iter": args.n_iter,
+        "sampler": args.sampler, "top_k": args.top_k, "cv": args.cv,
         "scoring": scoring, "epochs": epochs, "seed": args.seed,
         "n_jobs": args.n_jobs, "backend": args.backend, "scheduler": args.scheduler,
     })
@@ -102,6 +103,12 @@ def run_search(args):
     _choice("--backend", args.backend, BACKENDS)
     if args.scheduler and args.backend != "dask":
         raise UsageError("--scheduler ADDRESS needs --backend dask.")
+    staged_options = [o for o, v in (("--sampler", args.sampler), ("--top-k", args.top_k))
+                      if v is not None]
+    if staged_options and strategy != "staged":
+        raise UsageError(f"{' and '.join(staged_options)} set the staged search's candidates; "
+                         f"--strategy {strategy} does not take them (use --strategy staged).")
+    sampler = parse_sampler(args.sampler, args.n_iter) if args.sampler else None
     if args.space and strategy in ("baseline", "quick"):
         raise UsageError(f"--strategy {strategy} searches a fixed space; drop --space or use "
                          "grid, random, bayes, halving or staged.")
@@ -137,7 +144,8 @@ def run_search(args):
                                                                               store.run))])
     search = build_search(strategy, estimator, param_space, cv=KFold(args.cv), scoring=scoring,
                           n_iter=args.n_iter, epochs=epochs, seed=args.seed, n_jobs=args.n_jobs,
-                          store=store)
+                          store=store, sampler=sampler,
+                          top_k=1 if args.top_k is None else args.top_k)
     total = expected_fits(strategy, param_space, args.n_iter, args.cv)
 
     started = time.perf_counter()

@@ -13,10 +13,11 @@ halving
     scikit-learn's HalvingGridSearchCV with epochs (``max_epochs``) as the resource.
 staged
     :class:`skhyper.StagedHalvingSearchCV`: --n-iter candidates drawn from the family's random
-    space or --space, warm-started successive halving up to --epochs (the last exploration
-    rung), then an extended stage training the best up to twice --epochs; resumed through the
-    search's own ``store=``. The net's own early stopping is off unless the space sets
-    ``patience``.
+    space or --space (by --sampler: random, or a chain such as seed 004's
+    ``random:20,bayes:40,finetune:15``), warm-started successive halving up to --epochs (the
+    last exploration rung), then an extended stage training the --top-k best up to twice
+    --epochs; resumed through the search's own ``store=``. The net's own early stopping is off
+    unless the space sets ``patience``.
 """
 
 import numpy as np
@@ -26,6 +27,7 @@ from sklearn.model_selection import (GridSearchCV, HalvingGridSearchCV, Paramete
 from skopt import BayesSearchCV
 
 from .. import spaces
+from ..validation import check_choice
 from ._inputs import UsageError
 
 STRATEGIES = ("baseline", "quick", "grid", "random", "bayes", "halving", "staged")
@@ -123,6 +125,31 @@ def staged_defaults(estimator, space_names):
         estimator.set_params(patience=None)
 
 
+#: The samplers --sampler offers: those that draw from a space of lists and ranges.
+CLI_SAMPLERS = ("random", "bayes", "tpe", "finetune")
+
+
+def parse_sampler(text, n_iter):
+    """``--sampler`` as the staged search's ``sampler``: ``"bayes"`` or a chain
+    ``"random:20,bayes:40,finetune:15"`` as ``[("random", 20), ...]`` (a step without a count
+    draws ``n_iter``)."""
+    steps = []
+    for item in text.split(","):
+        name, _, count = item.strip().partition(":")
+        try:
+            check_choice("--sampler", name, CLI_SAMPLERS)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+        if count and not (count.isdigit() and int(count) >= 1):
+            raise UsageError(f"Invalid --sampler step {item!r}: the count after ':' must be a "
+                             "positive integer, e.g. random:20.")
+        steps.append((name, int(count) if count else n_iter))
+    if steps[0][0] == "finetune":
+        raise UsageError("--sampler finetune perturbs the best candidates so far: chain it "
+                         "after another sampler, e.g. random:10,finetune:5.")
+    return steps
+
+
 def check_space_names(strategy, names):
     """Raise UsageError for a space parameter the strategy sets itself."""
     if strategy in ("halving", "staged") and "max_epochs" in names:
@@ -146,8 +173,9 @@ def expected_fits(strategy, param_space, n_iter, n_splits):
 
 
 def build_search(strategy, estimator, param_space, *, cv, scoring, n_iter, epochs, seed,
-                 n_jobs, store):
-    """The search object of ``strategy`` (not fitted).
+                 n_jobs, store, sampler=None, top_k=1):
+    """The search object of ``strategy`` (not fitted); ``sampler`` (a :func:`parse_sampler`
+    chain) and ``top_k`` are the staged search's.
 
     ``store`` is the :class:`~skhyper.tracking.ExperimentStore`; the staged search uses it
     through its ``store=`` parameter, the scikit-learn searches through the estimator's
@@ -165,11 +193,13 @@ def build_search(strategy, estimator, param_space, *, cv, scoring, n_iter, epoch
                                  max_resources=epochs or estimator.max_epochs,
                                  min_resources="exhaust", factor=3, random_state=seed,
                                  **common)
-    return _staged_search(estimator, param_space, cv=cv, scoring=scoring, n_iter=n_iter,
-                          epochs=epochs, seed=seed, n_jobs=n_jobs, store=store)
+    return _staged_search(estimator, param_space, cv=cv, scoring=scoring, epochs=epochs,
+                          seed=seed, n_jobs=n_jobs, store=store,
+                          sampler=sampler or [("random", n_iter)], top_k=top_k)
 
 
-def _staged_search(estimator, param_space, *, cv, scoring, n_iter, epochs, seed, n_jobs, store):
+def _staged_search(estimator, param_space, *, cv, scoring, epochs, seed, n_jobs, store, sampler,
+                   top_k):
     try:
         from ..search import StagedHalvingSearchCV
     except ImportError:
@@ -177,7 +207,7 @@ def _staged_search(estimator, param_space, *, cv, scoring, n_iter, epochs, seed,
                          "installation of skhyper does not have yet.") from None
     # Rungs grow by factor 3 up to --epochs; the best candidate then trains longer (extended
     # stage, up to twice --epochs) before the refit.
-    return StagedHalvingSearchCV(estimator, param_space, sampler="random", n_candidates=n_iter,
+    return StagedHalvingSearchCV(estimator, param_space, sampler=sampler,
                                  max_epochs=epochs or estimator.max_epochs, cv=cv,
-                                 scoring=scoring, random_state=seed, n_jobs=n_jobs,
+                                 scoring=scoring, top_k=top_k, random_state=seed, n_jobs=n_jobs,
                                  error_score=np.nan, store=store)
