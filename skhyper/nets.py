@@ -25,6 +25,7 @@ from skorch.dataset import Dataset, ValidSplit
 from skorch.utils import is_dataset
 from sklearn.metrics import accuracy_score
 from sklearn.preprocessing import LabelEncoder
+from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_consistent_length
 from torch.utils.data import default_collate
 
@@ -331,23 +332,31 @@ class NetMixin:
     # --- parameters ---------------------------------------------------------------------------
 
     #: Settings compiled into callbacks when the net initializes (besides lr_scheduler__*).
-    callback_settings = ("grad_clip", "lr_scheduler", "patience", "min_delta")
+    callback_settings = ("grad_clip", "lr_scheduler", "patience", "min_delta",
+                         "validation_fraction")  # the last picks what they monitor
     #: Settings the optimizer is built with (besides skorch's lr and optimizer__*).
     optimizer_settings = ("optimizer", "weight_decay")
+    #: Estimator parameters that go to the criterion (a family's loss settings).
+    criterion_params = ()
 
     def set_params(self, **params):
         """Set parameters; on an initialized net, what they change is rebuilt, as skorch does
         for ``module__*``: the callbacks for the training settings, the optimizer for
-        ``optimizer`` and ``weight_decay``, the module (and its criterion and optimizer) for
-        ``module_params``. Continued training then uses them."""
+        ``optimizer`` and ``weight_decay``, the criterion (and the optimizer, which trains a
+        criterion's own parameters) for ``criterion_params``, the module (and its criterion and
+        optimizer) for ``module_params``; a new ``batch_size`` replaces the one an
+        out-of-memory back-off chose. Continued training then uses them."""
         if not self.__dict__.get("initialized_"):
             return super().set_params(**params)
+        rebuilt = self.callback_settings + self.optimizer_settings + self.module_params \
+            + self.criterion_params
         ours = {key: value for key, value in params.items()
-                if key in self.callback_settings + self.optimizer_settings + self.module_params
-                or key.startswith("lr_scheduler__")}
+                if key in rebuilt or key.startswith("lr_scheduler__")}
         rest = {key: value for key, value in params.items() if key not in ours}
         if rest:
             super().set_params(**rest)
+        if "batch_size" in rest:
+            self.__dict__.pop("batch_size_", None)  # continued training takes batch_size
         if ours:
             # skorch would look for components named after them (lr_scheduler, optimizer),
             # and rebuild nothing: set them as on an unfitted net, then rebuild here
@@ -358,6 +367,9 @@ class NetMixin:
                 self.initialized_ = True
         if any(key in self.module_params for key in ours):
             self.initialize_module()
+            self.initialize_criterion()
+            self.initialize_optimizer()
+        elif any(key in self.criterion_params for key in ours):
             self.initialize_criterion()
             self.initialize_optimizer()
         elif any(key in self.optimizer_settings for key in ours):
@@ -408,6 +420,16 @@ class NetMixin:
         _check_device(self.__dict__["device"])
 
     def _check_X(self, X):
+        fitted_names = self.__dict__.get("feature_names_in_")
+        columns = getattr(X, "columns", None)
+        if fitted_names is not None and columns is not None \
+                and [str(c) for c in columns] != list(fitted_names):
+            # as scikit-learn's estimators: reordered or renamed columns give wrong predictions
+            raise ValueError(
+                f"The feature names should match those that were passed during fit: "
+                f"{type(self).__name__} was fitted with {list(fitted_names)}, X has "
+                f"{[str(c) for c in columns]}."
+            )
         # Writable: joblib hands workers read-only memmaps, which torch warns about on wrapping.
         X = np.require(X, dtype=np.float32, requirements="W")
         if X.ndim != self.X_ndim:
@@ -444,6 +466,9 @@ class NetMixin:
             else:
                 self.__dict__.pop("feature_names_in_", None)
         X = self._check_X(X)
+        if y is None and self.__sklearn_tags__().target_tags.required:
+            raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y "
+                             "is None.")
         if y is not None:
             check_consistent_length(X, y)
             y = self._prepare_y(y, reset, classes)
@@ -544,9 +569,23 @@ class NetMixin:
         dataset = self.get_dataset(X, y)
         # a net pickled before valid_split_seed_ existed (a store resumed after an upgrade)
         seed = self.__dict__.get("valid_split_seed_", self.random_state)
-        split = ValidSplit(self.validation_fraction, stratified=self._stratified_split(),
-                           random_state=seed)
+        stratified = self._stratified_split()
+        if stratified:
+            self._check_stratifiable(y)
+        split = ValidSplit(self.validation_fraction, stratified=stratified, random_state=seed)
         return split(dataset, y, **fit_params)
+
+    def _check_stratifiable(self, y):
+        # scikit-learn's own message names a test_size the user never set
+        n_classes, n = len(np.unique(y)), len(y)
+        n_valid = math.ceil(self.validation_fraction * n)
+        if min(n_valid, n - n_valid) < n_classes:
+            raise ValueError(
+                f"validation_fraction={self.validation_fraction} of {n} samples holds out "
+                f"{n_valid}, but a stratified split needs at least one sample per class in each "
+                f"part ({n_classes} classes): use more data, a larger validation_fraction, or "
+                "validation_fraction=None."
+            )
 
     def _stratified_split(self):
         return False
@@ -732,6 +771,7 @@ class NetClassifier(NetMixin, NeuralNetClassifier):
         y = np.asarray(y)
         if y.ndim != 1:
             raise ValueError(f"y must be 1-D class labels; got shape {y.shape}.")
+        check_classification_targets(y)  # a continuous y is no set of labels
         if reset:
             self.label_encoder_ = fit_label_encoder(y, classes)
             self.n_outputs_ = len(self.label_encoder_.classes_)

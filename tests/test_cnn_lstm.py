@@ -138,6 +138,15 @@ def test_uncertainty_weighting_learns_log_variances(market):
     assert not torch.equal(log_vars.detach(), torch.zeros(2))
 
 
+def test_set_params_on_a_fitted_net_rebuilds_the_loss(market):
+    net = tiny(max_epochs=1).fit(market.X, market.y)
+    net.set_params(task_weighting="uncertainty", classification_weight=0.9, label_smoothing=0.3)
+    net.partial_fit(market.X, market.y, epochs=1)  # trained on with the old loss before
+    assert net.criterion_.task_weighting == "uncertainty"
+    log_vars = net.criterion_.log_vars
+    assert any(log_vars is p for group in net.optimizer_.param_groups for p in group["params"])
+
+
 def test_l1_and_label_smoothing_enter_the_loss(market):
     net = tiny(l1=1e-3, label_smoothing=0.1, max_epochs=0).fit(market.X, market.y)
     assert net.criterion_.cross_entropy.label_smoothing == 0.1

@@ -198,6 +198,13 @@ def test_dataframe_column_names_are_recorded(tabular):
     frame = pd.DataFrame(X, columns=["a", "b", "c", "d"])
     net = MLPRegressor(max_epochs=1).fit(frame, y)
     assert list(net.feature_names_in_) == ["a", "b", "c", "d"]
+    assert net.predict(frame).shape == (len(X),)
+    # reordered or renamed columns would give wrong predictions: refused, as scikit-learn does
+    for other in (frame[["d", "c", "b", "a"]], frame.rename(columns={"a": "z"})):
+        with pytest.raises(ValueError, match="feature names should match .* fitted with"):
+            net.predict(other)
+    with pytest.raises(ValueError, match="feature names should match"):
+        net.partial_fit(frame[["d", "c", "b", "a"]], y, epochs=1)
     net.fit(X, y)  # refit on an array: the names go, as in scikit-learn
     assert not hasattr(net, "feature_names_in_")
 
@@ -356,6 +363,27 @@ def test_set_params_on_a_fitted_net_rebuilds_what_the_settings_compile_into(tabu
     assert net.module_.layers[0].out_features == 16
     net.partial_fit(X, y, epochs=1)
     assert net.n_epochs_ == 4
+    # batch_size_ (the out-of-memory back-off's) kept the old batch size for continued training
+    net.set_params(batch_size=30, validation_fraction=None)
+    net.partial_fit(X, y, epochs=1)
+    assert len(net.history[-1, "batches"]) == len(X) // 30
+
+
+def test_a_net_that_learns_from_y_refuses_none(tabular):
+    with pytest.raises(ValueError, match="MLPRegressor requires y to be passed"):
+        MLPRegressor(max_epochs=1).fit(tabular[0])
+
+
+def test_classifier_labels_and_small_stratified_validation_split(tabular):
+    X, y = tabular
+    with pytest.raises(ValueError, match="Unknown label type: continuous"):
+        MLPClassifier(max_epochs=1).fit(X, y)
+    labels = np.tile(["a", "b", "c"], 7)[:20]
+    # 10% of 20 samples is 2 validation samples for 3 classes; skorch's split named test_size
+    with pytest.raises(ValueError, match=r"validation_fraction=0.1 of 20 samples holds out 2, "
+                                         r".* \(3 classes\)"):
+        MLPClassifier(max_epochs=1).fit(X[:20], labels)
+    assert MLPClassifier(max_epochs=1, validation_fraction=None).fit(X[:20], labels).n_epochs_ == 1
 
 
 def test_the_first_fit_in_a_process_imports_nothing_the_nets_could_have():

@@ -242,7 +242,10 @@ class CNNLSTMMultiTask(NetMixin, ClassifierMixin, NeuralNet):
       order of ``classes_``.
     - ``predict_regression(X)``: the regression head's output, shape (n_samples,).
     - ``score(X, y)``: classification accuracy (``y`` as for ``fit``); use the module's
-      scorers (:data:`multitask_scoring`) to score the regression task or both.
+      scorers (:data:`multitask_scoring`) to score the regression task or both. scikit-learn's
+      scorer names (``scoring="accuracy"``, ``"f1_macro"``, ...) cannot: they hand the metric
+      the two-column ``y``, and every fold scores NaN. Pass ``scoring=None`` (this ``score``),
+      ``accuracy_scorer`` or :data:`multitask_scoring`.
 
     Give searches and ``cross_val_score`` an explicit splitter (``cv=KFold(5)``,
     ``TimeSeriesSplit(5)``): for ``cv=5`` scikit-learn inspects the two-column ``y`` of a
