@@ -12,7 +12,7 @@ from scipy.stats import loguniform
 from skorch.callbacks import Callback
 from sklearn.base import BaseEstimator, clone
 from sklearn.datasets import make_classification
-from sklearn.exceptions import ConvergenceWarning
+from sklearn.exceptions import ConvergenceWarning, FitFailedWarning
 from sklearn.linear_model import LogisticRegression, SGDClassifier
 from sklearn.metrics import log_loss, make_scorer
 from sklearn.model_selection import KFold
@@ -319,7 +319,10 @@ def test_failing_candidates_are_recorded_and_dropped(tiny_sine, tiny_lstm):
     search = StagedHalvingSearchCV(
         tiny_lstm(), space, sampler="list", min_epochs=1, max_epochs=2, factor=2,
         cv=KFold(2), top_k=0, random_state=0, scoring="neg_mean_squared_error",
-    ).fit(tiny_sine.X, tiny_sine.y)
+    )
+    with pytest.warns(FitFailedWarning, match=r"2 of 4 candidates failed(.|\n)*"
+                                              r"1 candidate\(s\): NonFiniteLossError"):
+        search.fit(tiny_sine.X, tiny_sine.y)  # as scikit-learn's searches warn
     results = search.cv_results_
     assert list(results["status"][:2]) == ["failed", "failed"]
     assert "hidden_size" in results["error"][0]

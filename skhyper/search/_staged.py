@@ -4,10 +4,13 @@ stage for the best candidates, then a refit on all data."""
 import math
 import numbers
 import time
+import warnings
+from collections import Counter
 
 import joblib
 import numpy as np
 from sklearn.base import clone, is_classifier
+from sklearn.exceptions import FitFailedWarning
 from sklearn.model_selection import check_cv
 from sklearn.model_selection._search import BaseSearchCV
 from sklearn.utils import indexable
@@ -388,6 +391,7 @@ class StagedHalvingSearchCV(BaseSearchCV):
             raise ValueError(
                 f"All {len(rows)} candidates failed. Errors: " + "; ".join(errors[:3])
             )
+        _warn_failures(rows)
         self.multimetric_ = self._is_multimetric(metrics)
         selection = self._selection_metric(metrics)
         results = self._results(rows, metrics)
@@ -438,6 +442,17 @@ class StagedHalvingSearchCV(BaseSearchCV):
         self.best_estimator_ = estimator
         if hasattr(estimator, "feature_names_in_"):
             self.feature_names_in_ = estimator.feature_names_in_
+
+
+def _warn_failures(rows):
+    """FitFailedWarning for the candidates that failed, as scikit-learn's searches warn."""
+    errors = Counter(row["error"] for row in rows if row["status"] == "failed")
+    if errors:
+        listed = "\n".join(f"{n} candidate(s): {error}" for error, n in errors.most_common())
+        warnings.warn(
+            f"{sum(errors.values())} of {len(rows)} candidates failed; cv_results_['status'] "
+            f"says which and cv_results_['error'] why. The errors:\n{listed}",
+            FitFailedWarning, stacklevel=3)
 
 
 def _check_at_least(name, value, other_name, other):
