@@ -439,6 +439,8 @@ class NetMixin:
                 f"{type(self).__name__} expects X of shape {shape} ({self.X_ndim}-D); "
                 f"got a {X.ndim}-D array of shape {X.shape}."
             )
+        if len(X) == 0:
+            raise ValueError(f"Input X has 0 samples (shape {X.shape}); at least 1 is required.")
         if not self.allow_nan and np.isnan(X).any():
             raise ValueError(
                 f"Input X contains NaN; {type(self).__name__} does not accept missing values. "

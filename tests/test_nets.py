@@ -369,9 +369,11 @@ def test_set_params_on_a_fitted_net_rebuilds_what_the_settings_compile_into(tabu
     assert len(net.history[-1, "batches"]) == len(X) // 30
 
 
-def test_a_net_that_learns_from_y_refuses_none(tabular):
+def test_a_net_that_learns_from_y_refuses_none_and_empty_input_is_named(tabular):
     with pytest.raises(ValueError, match="MLPRegressor requires y to be passed"):
         MLPRegressor(max_epochs=1).fit(tabular[0])
+    with pytest.raises(ValueError, match=r"Input X has 0 samples \(shape \(0, 4\)\)"):
+        MLPRegressor(max_epochs=1).fit(tabular[0][:0], tabular[1][:0])  # numpy's reshape error
 
 
 def test_classifier_labels_and_small_stratified_validation_split(tabular):

@@ -235,8 +235,6 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NetMixin, N
     def _check_X(self, X):
         # pandas (copy-on-write) can hand back a read-only view; torch needs a writable array.
         X = np.require(super()._check_X(X), requirements="W")
-        if len(X) == 0:
-            raise ValueError(f"Input X has 0 samples (shape {X.shape}); at least 1 is required.")
         if np.isnan(X).all():
             raise ValueError("Input X has no observed entries: every value is NaN.")
         return X
