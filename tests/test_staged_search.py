@@ -238,6 +238,62 @@ def test_resume_with_a_changed_schedule_reuses_only_identical_units(clf_data):
     assert store.loads > 0  # the exploration units were reused
 
 
+def test_resume_with_other_training_folds_trains_again(clf_data):
+    from sklearn.model_selection import TimeSeriesSplit
+
+    X, y = clf_data
+    space = {"alpha": [1e-4, 1e-3, 1e-2]}
+    store = MemoryStore()
+    settings = dict(max_epochs=2, factor=2, top_k=0, random_state=0)
+    StagedHalvingSearchCV(sgd(), space, cv=TimeSeriesSplit(2), store=store, **settings).fit(X, y)
+    # the same test folds, shorter training parts: nothing stored applies
+    changed = TimeSeriesSplit(2, max_train_size=20)
+    store.loads = 0
+    resumed = StagedHalvingSearchCV(sgd(), space, cv=changed, store=store, **settings).fit(X, y)
+    assert store.loads == 0
+    fresh = StagedHalvingSearchCV(sgd(), space, cv=changed, **settings).fit(X, y)
+    assert_same_results(resumed.cv_results_, fresh.cv_results_)
+
+
+
+def test_resume_with_a_candidate_entering_at_another_rung_trains_it_again(tiny_sine, tiny_lstm):
+    # Hyperband brackets: with one candidate fewer, candidate 0 enters at rung 1 from scratch
+    # instead of continuing from rung 0; the unit that continued to rung 1 must not stand in
+    space = [{"lr": lr} for lr in (1e-5, 3e-2, 2e-2, 1e-2, 2.5e-2, 1.5e-2, 5e-3)]
+    settings = dict(sampler="list", min_epochs=1, max_epochs=3, factor=3, brackets=2,
+                    cv=KFold(2), top_k=0, random_state=0)
+    X, y = tiny_sine.X, tiny_sine.y
+    store = MemoryStore()
+    first = StagedHalvingSearchCV(tiny_lstm(), space, store=store, **settings).fit(X, y)
+    assert first.cv_results_["rung"][0] == 1  # it continued from rung 0 there
+    resumed = StagedHalvingSearchCV(tiny_lstm(), space[:6], store=store, **settings).fit(X, y)
+    fresh = StagedHalvingSearchCV(tiny_lstm(), space[:6], **settings).fit(X, y)
+    assert_same_results(resumed.cv_results_, fresh.cv_results_)
+
+
+def test_lambda_scorer_needs_no_hash_without_a_store(clf_data):
+    X, y = clf_data
+    scoring = lambda est, X, y: est.score(X, y)  # noqa: E731
+    search = StagedHalvingSearchCV(sgd(), {"alpha": [1e-4, 1e-3]}, scoring=scoring,
+                                   max_epochs=1, cv=2, top_k=0, random_state=0)
+    assert np.isfinite(search.fit(X, y).cv_results_["mean_test_score"]).all()
+    with pytest.raises(ValueError, match="store= keys the units by a hash.*lambda"):
+        clone(search).set_params(store=MemoryStore()).fit(X, y)
+
+
+def test_resume_with_error_score_raise_raises_the_stored_failure(clf_data):
+    X, y = clf_data
+    store = MemoryStore()
+    settings = dict(max_epochs=1, cv=2, top_k=0, random_state=0, store=store)
+    space = {"alpha": [1e-3, 0.1]}
+    with pytest.warns(FitFailedWarning):
+        StagedHalvingSearchCV(FailsAboveAlpha(loss="log_loss"), space, **settings).fit(X, y)
+    # loaded, the failed unit fell through to the results and _format_results choked on "raise"
+    with pytest.raises(RuntimeError, match="alpha 0.1 too large"):
+        StagedHalvingSearchCV(FailsAboveAlpha(loss="log_loss"), space, error_score="raise",
+                              **settings).fit(X, y)
+
+
 # --- results format -------------------------------------------------------------------------
 
 

@@ -19,6 +19,15 @@ from ._units import params_hash, run_unit, unit_key, unit_seed
 EXPLORE, EXTENDED = "explore", "extended"
 
 
+def _point(params):
+    """The identity of a parameter setting: its hash (its repr where a value, such as a
+    lambda, cannot be pickled)."""
+    try:
+        return params_hash(params)
+    except Exception:
+        return repr(sorted(params.items(), key=lambda item: item[0]))
+
+
 @dataclass
 class Candidate:
     """The state of one candidate during the search (its latest evaluation per fold)."""
@@ -105,8 +114,14 @@ class StagedRun:
         tasks = []
         for cand, target in targets:
             for fold, (train, test) in enumerate(self.splits):
-                key = unit_key(self.fingerprint, cand.index, cand.params, fold, stage, rung, target)
-                loaded = store.load_fit(key) if store is not None else None
+                key, loaded = None, None
+                if store is not None:
+                    key = unit_key(self.fingerprint, cand.index, cand.params, fold, stage, rung,
+                                   cand.epochs, target)
+                    loaded = store.load_fit(key)
+                if loaded is not None and loaded[1]["status"] == "failed" \
+                        and search.error_score == "raise":
+                    loaded = None  # trained again, to raise its error as asked
                 if loaded is not None:
                     self._apply(cand, fold, *loaded)
                     continue
@@ -184,11 +199,11 @@ class StagedRun:
     def _add(self, params_list, bracket=0):
         # every candidate is a point of its own: skopt and Optuna re-propose evaluated points
         # of small categorical spaces, and evaluating one again would only cost epochs
-        drawn = {params_hash(c.params) for c in self.candidates}
+        drawn = {_point(c.params) for c in self.candidates}
         fresh = []
         for params in params_list:
-            if params_hash(params) not in drawn:
-                drawn.add(params_hash(params))
+            if _point(params) not in drawn:
+                drawn.add(_point(params))
                 fresh.append(params)
         new = [Candidate(len(self.candidates) + i, dict(p), len(self.splits), bracket)
                for i, p in enumerate(fresh)]

@@ -211,13 +211,23 @@ class StagedHalvingSearchCV(BaseSearchCV):
         return steps, schedule
 
     def _fingerprint(self, base_estimator, X, y, splits, fit_params, schedule):
-        """Hash of everything a unit's result depends on besides its own coordinates."""
-        return joblib.hash((
-            type(base_estimator).__module__, type(base_estimator).__qualname__,
-            base_estimator.get_params(deep=False), X, y, [test for _, test in splits],
-            fit_params, self.scoring, schedule, self.brackets, self.extended_eval_every,
-            self.random_state, self.return_train_score,
-        ))
+        """Hash of everything a unit's result depends on besides its own coordinates (only
+        with a store: it keys the units)."""
+        if self.store is None:
+            return ""
+        try:
+            return joblib.hash((
+                type(base_estimator).__module__, type(base_estimator).__qualname__,
+                base_estimator.get_params(deep=False), X, y, splits, fit_params, self.scoring,
+                schedule, self.brackets, self.extended_eval_every, self.random_state,
+                self.return_train_score,
+            ))
+        except Exception as exc:  # a lambda scorer or parameter cannot be pickled
+            raise ValueError(
+                "store= keys the units by a hash of the estimator's parameters, the scoring "
+                f"and the data, which failed ({type(exc).__name__}: {exc}). Give functions a "
+                "module-level name instead of a lambda, or use store=None."
+            ) from exc
 
     # --- metrics and selection ------------------------------------------------------------
 
@@ -414,8 +424,10 @@ class StagedHalvingSearchCV(BaseSearchCV):
         """Train the best candidate on all data for as many epochs as its CV evaluation (or
         load that refit from the store, where an earlier run of the same search saved it)."""
         epochs = int(self.cv_results_["epochs"][self.best_index_])
-        key = refit_key(fingerprint, self.best_index_, self.best_params_, epochs)
-        loaded = self.store.load_fit(key) if self.store is not None else None
+        key, loaded = None, None
+        if self.store is not None:
+            key = refit_key(fingerprint, self.best_index_, self.best_params_, epochs)
+            loaded = self.store.load_fit(key)
         if loaded is not None:
             estimator, record = loaded
             self.refit_time_ = record["fit_time"]

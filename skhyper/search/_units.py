@@ -36,11 +36,12 @@ def params_hash(params):
     return joblib.hash(sorted(params.items(), key=lambda kv: kv[0]))[:16]
 
 
-def unit_key(fingerprint, candidate, params, fold, stage, rung, epochs):
-    """Store key of a unit: readable coordinates, the epochs it trains up to (so a changed
-    schedule never reuses a unit trained to another budget) and a hash of the params."""
-    return (f"{fingerprint[:16]}/{stage}/rung{rung}/epochs{epochs}/cand{candidate}/fold{fold}/"
-            f"{params_hash(params)}")
+def unit_key(fingerprint, candidate, params, fold, stage, rung, start, epochs):
+    """Store key of a unit: readable coordinates, the epochs it starts from and trains up to
+    (so a changed schedule, or a candidate entering at another rung, never reuses a unit
+    trained otherwise) and a hash of the params."""
+    return (f"{fingerprint[:16]}/{stage}/rung{rung}/epochs{start}-{epochs}/cand{candidate}/"
+            f"fold{fold}/{params_hash(params)}")
 
 
 def refit_key(fingerprint, candidate, params, epochs):
