@@ -125,6 +125,29 @@ def test_interrupted_fit_is_not_stored(tmp_path, tiny_sine, tiny_lstm):
     assert store.count_fits() == (0, 0)
 
 
+class InterruptInBatch(Callback):
+    """Simulates Ctrl-C during the first batch of the given epoch."""
+
+    def __init__(self, epoch=1):
+        self.epoch = epoch
+
+    def on_batch_end(self, net, training=False, **kwargs):
+        if training and len(net.history) == self.epoch:
+            raise KeyboardInterrupt
+
+
+def test_fit_interrupted_in_its_last_epoch_is_not_stored(tmp_path, tiny_sine, tiny_lstm):
+    # skorch had added the epoch's row to the history: it counted as all max_epochs trained
+    path = str(tmp_path / "s.sqlite")
+    store = ExperimentStore(path)
+    run = store.start_run()
+    net = tiny_lstm(max_epochs=2, callbacks=[("stop", InterruptInBatch(2)),
+                                             ("store", StoreCheckpoint(path, run))])
+    net.fit(tiny_sine.X, tiny_sine.y)
+    assert len(net.history) == 2 and "train_loss" not in net.history[-1]
+    assert store.count_fits() == (0, 0)
+
+
 def fake_results():
     return {
         "params": [{"hidden_size": 16, "lr": 0.01}, {"hidden_size": 32, "lr": 0.01},

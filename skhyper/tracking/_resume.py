@@ -126,6 +126,8 @@ class StoreCheckpoint(Callback):
     @staticmethod
     def _finished(net):
         """Whether training ran to its end: all epochs, or stopped early by EarlyStopping."""
+        if not len(net.history) or "dur" not in net.history[-1]:
+            return False  # a Ctrl-C within the epoch: skorch had added its row, not its end
         if len(net.history) >= net.max_epochs:
             return True
         return any(isinstance(cb, EarlyStopping) and cb.misses_ >= cb.patience
