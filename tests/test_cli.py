@@ -571,6 +571,19 @@ def test_staged_sampler_chain_and_top_k(tmp_path):
     assert run["sampler"] == "random:2,bayes:1,finetune:1" and run["top_k"] == 2
 
 
+def test_a_store_with_fits_outside_any_run_is_not_replaced(tmp_path, capsys):
+    out = tmp_path / "o"
+    out.mkdir()
+    store = ExperimentStore(out / "store.sqlite")  # as a search through the Python API left it
+    store.save_fit("unit", None, {"status": "ok", "scores": {"score": 0.5}})
+    store.close()
+    space = tmp_path / "space.yaml"
+    space.write_text("hidden_size: [4]\n")
+    assert main(tiny_search(out, space)) == 2  # it counted only fits attached to runs
+    assert "already holds a search (store.sqlite); pass --resume" in capsys.readouterr().err
+    assert not ExperimentStore(out / "store.sqlite").fits().empty
+
+
 def test_version(capsys):
     from importlib.metadata import version
 

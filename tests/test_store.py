@@ -2,6 +2,7 @@
 StoreCheckpoint, and the tracker queries."""
 
 import pickle
+import sqlite3
 
 import numpy as np
 import pandas as pd
@@ -134,6 +135,16 @@ class InterruptInBatch(Callback):
     def on_batch_end(self, net, training=False, **kwargs):
         if training and len(net.history) == self.epoch:
             raise KeyboardInterrupt
+
+
+def test_a_fit_that_cannot_be_unpickled_is_trained_again(tmp_path):
+    path = tmp_path / "s.sqlite"
+    store = ExperimentStore(path)
+    store.save_fit("unit", {"weights": [1.0]}, {"status": "ok"})
+    with sqlite3.connect(path) as db:  # e.g. pickled with a class another script defined
+        db.execute("UPDATE fits SET estimator = ?", (b"not a pickle",))
+    with pytest.warns(RuntimeWarning, match="stored fit 'unit' cannot be unpickled"):
+        assert store.load_fit("unit") is None  # a search trains it, instead of failing on it
 
 
 def test_fit_interrupted_in_its_last_epoch_is_not_stored(tmp_path, tiny_sine, tiny_lstm):

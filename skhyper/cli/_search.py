@@ -63,8 +63,8 @@ def _holds_nothing_to_resume(path):
     interrupted."""
     store = ExperimentStore(path)
     try:
-        runs = store.runs()
-        return bool(runs["status"].isin(ABANDONED).all() and runs["fits_trained"].sum() == 0)
+        # all its fits, also those a search through the Python API saved outside any run
+        return bool(store.runs()["status"].isin(ABANDONED).all() and store.fits().empty)
     finally:
         store.close()
 

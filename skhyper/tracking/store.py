@@ -17,6 +17,7 @@ import pickle
 import platform
 import sqlite3
 import time
+import warnings
 from importlib.metadata import PackageNotFoundError, version
 
 import pandas as pd
@@ -189,11 +190,17 @@ class ExperimentStore:
             return None
         blob, record = row
         record = json.loads(record)
+        try:
+            estimator = pickle.loads(blob) if blob is not None else None
+        except Exception as exc:  # e.g. a class of another script's __main__ in the model
+            warnings.warn(f"The stored fit {key!r} cannot be unpickled ({type(exc).__name__}: "
+                          f"{exc}); it is trained again.", RuntimeWarning, stacklevel=2)
+            return None
         if self.run is not None:
             with db:
                 db.execute("UPDATE runs SET fits_restored = fits_restored + 1 WHERE id = ?",
                            (self.run,))
-        return (pickle.loads(blob) if blob is not None else None), record
+        return estimator, record
 
     def save_fit(self, key, estimator, record):
         """Store a completed unit: ``estimator`` (pickled) and ``record`` (plain values; params,
