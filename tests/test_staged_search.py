@@ -1,9 +1,11 @@
 """StagedHalvingSearchCV: warm-started rungs, results format, failures, multi-metric refit,
 reproducibility (sequential, parallel, dask, resumed from a store)."""
 
+import gc
 import pickle
 import re
 import warnings
+import weakref
 
 import numpy as np
 import pandas as pd
@@ -166,6 +168,31 @@ class PeaksAtEpoch(BaseEstimator):
 
     def score(self, X, y=None):
         return -abs(self.t_ - self.peak)
+
+
+class CountsLiveModels(PeaksAtEpoch):
+    """Records, at each epoch, how many of its instances that trained are still alive."""
+
+    live, seen = weakref.WeakSet(), []
+
+    def partial_fit(self, X, y=None):
+        CountsLiveModels.live.add(self)
+        gc.collect()
+        CountsLiveModels.seen.append(len(CountsLiveModels.live))
+        return super().partial_fit(X, y)
+
+
+def test_fold_models_of_pruned_candidates_are_freed():
+    CountsLiveModels.seen.clear()
+    search = StagedHalvingSearchCV(
+        CountsLiveModels(), {"peak": list(range(1, 10))}, min_epochs=1, max_epochs=3,
+        factor=3, cv=2, top_k=0, random_state=0,
+    ).fit(np.zeros((12, 2)))
+    seen = CountsLiveModels.seen
+    # rung 0: 9 candidates x 2 folds; rung 1: the 3 survivors' 6 fold models (18 were kept)
+    assert seen[:18] == list(range(1, 19)) and max(seen[18:-3]) == 6
+    assert seen[-3:] == [1, 1, 1]  # the refit, 3 epochs, with no fold model left
+    assert search.best_estimator_.t_ == 3
 
 
 def test_extended_stage_keeps_the_evaluation_it_entered_with_when_training_on_is_worse():

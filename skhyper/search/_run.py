@@ -262,6 +262,8 @@ class StagedRun:
                 for cand in group:
                     if cand.index not in kept:
                         cand.status = "pruned"
+                        if not search.top_k:  # no extended stage will take it up again
+                            cand.models = [None] * len(cand.models)
 
     # --- extended stage -------------------------------------------------------------------
 

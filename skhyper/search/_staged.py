@@ -408,6 +408,7 @@ class StagedHalvingSearchCV(BaseSearchCV):
         self.cv_results_ = results
         self.history_ = self._history(run.records, selection or metrics[0])
         self.n_epochs_total_ = int(sum(len(r["history"]) for r in run.records))
+        del run  # its fold models: not held through the refit
 
         refit_metric = selection if self.multimetric_ else "score"
         if self.refit or not self.multimetric_:
