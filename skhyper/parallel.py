@@ -26,15 +26,19 @@ concurrent fits per GPU, counted across processes with file locks.
 import contextlib
 import gc
 import os
+import re
 import sys
 import tempfile
 import threading
+import time
 
 import joblib
 
 from .validation import check_choice, check_number
 
 BACKENDS = ("sequential", "loky", "threading", "dask")
+#: How often a fit waiting for a GPU slot tries them all again.
+GPU_POLL_SECONDS = 0.2
 
 #: Held while torch's global RNG is seeded and drawn from to initialize a model. Fits that run
 #: in threads of one process (joblib's threading backend, multi-threaded Dask workers) share that
@@ -284,22 +288,35 @@ def claim_gpu(trials_per_gpu=None, index=None, lock_dir=None):
     lock_dir = lock_dir or gpu_lock_dir()
     os.makedirs(lock_dir, exist_ok=True)
 
-    def lock_file(i, slot):
-        return open(os.path.join(lock_dir, f"skhyper-gpu{i}-slot{slot}.lock"), "a")
+    def try_claim():
+        # Fill the GPUs level by level (slot 0 of each, then slot 1, ...) so load stays even.
+        for slot in range(trials_per_gpu):
+            for i in order:
+                name = f"skhyper-gpu{physical_gpu_id(i)}-slot{slot}.lock"
+                f = open(os.path.join(lock_dir, name), "a")
+                try:
+                    fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    f.close()
+                    continue
+                return GPUClaim(i, slot, f)
+        return None
 
-    # Fill the GPUs level by level (slot 0 of each, then slot 1, ...) so load stays even.
-    for slot in range(trials_per_gpu):
-        for i in order:
-            f = lock_file(i, slot)
-            try:
-                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                f.close()
-                continue
-            return GPUClaim(i, slot, f)
-    # Every slot is busy: wait on one, spreading the waiting processes over the slots.
-    i = order[os.getpid() % len(order)]
-    slot = os.getpid() % trials_per_gpu
-    f = lock_file(i, slot)
-    fcntl.flock(f, fcntl.LOCK_EX)
-    return GPUClaim(i, slot, f)
+    # Every slot busy: poll, to take the first one freed on any GPU
+    while (claim := try_claim()) is None:
+        _wait_for_a_slot()
+    return claim
+
+
+def _wait_for_a_slot():
+    time.sleep(GPU_POLL_SECONDS)
+
+
+def physical_gpu_id(index):
+    """The name of visible GPU ``index`` across processes: its ``CUDA_VISIBLE_DEVICES`` entry
+    (GPU 0 of a process that sees only physical GPU 1 is GPU 1 to the others), else
+    ``index``."""
+    visible = [e.strip() for e in os.environ.get("CUDA_VISIBLE_DEVICES", "").split(",")
+               if e.strip()]
+    name = visible[index] if index < len(visible) else str(index)
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", name)  # a UUID (GPU-..., MIG-...) is a name too

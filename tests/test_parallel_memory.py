@@ -1,6 +1,8 @@
 """Out-of-memory back-off and GPU claims, exercised on the CPU."""
 
+import os
 import pickle
+import threading
 
 import numpy as np
 import pytest
@@ -125,6 +127,34 @@ def test_claim_gpu_spreads_concurrent_fits_over_slots(two_fake_gpus, tmp_path):
     with parallel.claim_gpu(trials_per_gpu=2, lock_dir=str(tmp_path)) as again:
         assert (again.device, again.slot) == ("cuda:1", 0)  # the released slot is free again
     for claim in (second, third):
+        claim.release()
+
+
+def test_gpu_slots_are_named_by_the_physical_gpu(two_fake_gpus, tmp_path, monkeypatch):
+    # a process seeing physical GPUs 3 and 1 as 0 and 1 shares locks with one seeing GPU 1 as 0
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "3,1")
+    with parallel.claim_gpu(trials_per_gpu=1, index=0, lock_dir=str(tmp_path)) as claim:
+        assert claim.device == "cuda:0"
+        assert os.listdir(tmp_path) == ["skhyper-gpu3-slot0.lock"]
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "GPU-8f2a/1")
+    assert parallel.physical_gpu_id(0) == "GPU-8f2a_1" and parallel.physical_gpu_id(1) == "1"
+
+
+def test_a_waiting_claim_takes_the_first_slot_freed_on_any_gpu(two_fake_gpus, tmp_path,
+                                                               monkeypatch):
+    held = [parallel.claim_gpu(trials_per_gpu=1, lock_dir=str(tmp_path)) for _ in range(2)]
+    # it used to wait on the GPU its pid picked (GPUs by free memory: 1, 0): free the other,
+    # once the claim has found every slot busy
+    freed = f"cuda:{[1, 0][(os.getpid() + 1) % 2]}"
+    monkeypatch.setattr(parallel, "_wait_for_a_slot", lambda: next(
+        claim for claim in held if claim.device == freed).release())
+    claimed = []
+    waiter = threading.Thread(target=lambda: claimed.append(
+        parallel.claim_gpu(trials_per_gpu=1, lock_dir=str(tmp_path))), daemon=True)
+    waiter.start()
+    waiter.join(timeout=60)  # a daemon: the old wait blocked for good
+    assert claimed and claimed[0].device == freed
+    for claim in held + claimed:
         claim.release()
 
 
