@@ -214,6 +214,19 @@ def test_a_file_that_is_not_a_database_is_named(tmp_path):
         ExperimentStore(path)
 
 
+def test_a_store_that_cannot_be_written_is_not_called_garbage(tmp_path, monkeypatch):
+    ExperimentStore(tmp_path / "store.sqlite").close()
+
+    def read_only(*args, **kwargs):  # what SQLite says of a read-only mount (root ignores chmod)
+        raise sqlite3.OperationalError("unable to open database file")
+
+    monkeypatch.setattr(sqlite3, "connect", read_only)
+    with pytest.raises(ValueError, match=r"Cannot open the experiment store .*store.sqlite for "
+                                         r"writing \(unable to open database file\): it needs "
+                                         r"write access"):
+        ExperimentStore(tmp_path / "store.sqlite")
+
+
 def test_pruned_candidates_are_neither_successful_nor_failed(tmp_path):
     store = ExperimentStore(tmp_path / "s.sqlite")
     store.start_run()

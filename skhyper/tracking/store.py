@@ -113,6 +113,12 @@ class ExperimentStore:
         try:
             with self._connect() as db:
                 db.executescript(_SCHEMA)
+        except sqlite3.OperationalError as exc:  # e.g. a read-only file or directory
+            self.close()
+            raise ValueError(f"Cannot open the experiment store {self.path} for writing "
+                             f"({exc}): it needs write access to the file and its directory "
+                             "(SQLite's WAL files); copy it to a writable place to read it.") \
+                from exc
         except sqlite3.DatabaseError as exc:
             self.close()
             raise ValueError(f"{self.path} is not an experiment store ({exc}): move it away "
