@@ -24,10 +24,15 @@ class CountEpochs(Callback):
 
 
 class InterruptAt(Callback):
-    """Simulates Ctrl-C in the given epoch (skorch stops training quietly on it)."""
+    """Simulates Ctrl-C at the end of the given epoch, or in its first batch (skorch stops
+    training quietly on it)."""
 
-    def __init__(self, epoch=1):
-        self.epoch = epoch
+    def __init__(self, epoch=1, in_batch=False):
+        self.epoch, self.in_batch = epoch, in_batch
+
+    def on_batch_end(self, net, training=False, **kwargs):
+        if self.in_batch and training and len(net.history) == self.epoch:
+            raise KeyboardInterrupt
 
     def on_epoch_end(self, net, **kwargs):
         if len(net.history) == self.epoch:
@@ -115,26 +120,18 @@ def test_resumed_grid_search_trains_nothing_and_matches(tmp_path, tiny_sine, tin
     assert len(second.best_estimator_.history) == 2
 
 
-def test_interrupted_fit_is_not_stored(tmp_path, tiny_sine, tiny_lstm):
+# In its last epoch, skorch had added the epoch's row to the history: it counted as trained.
+@pytest.mark.parametrize("max_epochs, interrupt", [(3, InterruptAt(1)),
+                                                   (2, InterruptAt(2, in_batch=True))])
+def test_interrupted_fit_is_not_stored(tmp_path, tiny_sine, tiny_lstm, max_epochs, interrupt):
     path = str(tmp_path / "s.sqlite")
     store = ExperimentStore(path)
     run = store.start_run()
-    net = tiny_lstm(max_epochs=3, callbacks=[("stop", InterruptAt(1)),
-                                             ("store", StoreCheckpoint(path, run))])
+    net = tiny_lstm(max_epochs=max_epochs, callbacks=[("stop", interrupt),
+                                                      ("store", StoreCheckpoint(path, run))])
     net.fit(tiny_sine.X, tiny_sine.y)
-    assert len(net.history) == 1
+    assert len(net.history) == interrupt.epoch
     assert store.count_fits() == (0, 0)
-
-
-class InterruptInBatch(Callback):
-    """Simulates Ctrl-C during the first batch of the given epoch."""
-
-    def __init__(self, epoch=1):
-        self.epoch = epoch
-
-    def on_batch_end(self, net, training=False, **kwargs):
-        if training and len(net.history) == self.epoch:
-            raise KeyboardInterrupt
 
 
 def test_a_fit_that_cannot_be_unpickled_is_trained_again(tmp_path):
@@ -147,16 +144,6 @@ def test_a_fit_that_cannot_be_unpickled_is_trained_again(tmp_path):
         assert store.load_fit("unit") is None  # a search trains it, instead of failing on it
 
 
-def test_fit_interrupted_in_its_last_epoch_is_not_stored(tmp_path, tiny_sine, tiny_lstm):
-    # skorch had added the epoch's row to the history: it counted as all max_epochs trained
-    path = str(tmp_path / "s.sqlite")
-    store = ExperimentStore(path)
-    run = store.start_run()
-    net = tiny_lstm(max_epochs=2, callbacks=[("stop", InterruptInBatch(2)),
-                                             ("store", StoreCheckpoint(path, run))])
-    net.fit(tiny_sine.X, tiny_sine.y)
-    assert len(net.history) == 2 and "train_loss" not in net.history[-1]
-    assert store.count_fits() == (0, 0)
 
 
 def fake_results():
