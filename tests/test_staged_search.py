@@ -1,7 +1,6 @@
 """StagedHalvingSearchCV: warm-started rungs, results format, failures, multi-metric refit,
 reproducibility (sequential, parallel, dask, resumed from a store)."""
 
-import gc
 import pickle
 import re
 import warnings
@@ -176,8 +175,7 @@ class CountsLiveModels(PeaksAtEpoch):
     live, seen = weakref.WeakSet(), []
 
     def partial_fit(self, X, y=None):
-        CountsLiveModels.live.add(self)
-        gc.collect()
+        CountsLiveModels.live.add(self)  # a model no longer referenced leaves it at once
         CountsLiveModels.seen.append(len(CountsLiveModels.live))
         return super().partial_fit(X, y)
 
