@@ -572,22 +572,18 @@ class NetMixin:
         # a net pickled before valid_split_seed_ existed (a store resumed after an upgrade)
         seed = self.__dict__.get("valid_split_seed_", self.random_state)
         stratified = self._stratified_split()
-        if stratified:
-            self._check_stratifiable(y)
         split = ValidSplit(self.validation_fraction, stratified=stratified, random_state=seed)
-        return split(dataset, y, **fit_params)
-
-    def _check_stratifiable(self, y):
-        # scikit-learn's own message names a test_size the user never set
-        n_classes, n = len(np.unique(y)), len(y)
-        n_valid = math.ceil(self.validation_fraction * n)
-        if min(n_valid, n - n_valid) < n_classes:
+        try:
+            return split(dataset, y, **fit_params)
+        except ValueError as exc:
+            if not stratified:
+                raise
+            # scikit-learn's message names a test_size the user never set
             raise ValueError(
-                f"validation_fraction={self.validation_fraction} of {n} samples holds out "
-                f"{n_valid}, but a stratified split needs at least one sample per class in each "
-                f"part ({n_classes} classes): use more data, a larger validation_fraction, or "
-                "validation_fraction=None."
-            )
+                f"The stratified validation split (validation_fraction="
+                f"{self.validation_fraction} of {len(dataset)} samples) failed: {exc}. Use more "
+                "data, a larger validation_fraction, or validation_fraction=None."
+            ) from exc
 
     def _stratified_split(self):
         return False

@@ -382,8 +382,8 @@ def test_classifier_labels_and_small_stratified_validation_split(tabular):
         MLPClassifier(max_epochs=1).fit(X, y)
     labels = np.tile(["a", "b", "c"], 7)[:20]
     # 10% of 20 samples is 2 validation samples for 3 classes; skorch's split named test_size
-    with pytest.raises(ValueError, match=r"validation_fraction=0.1 of 20 samples holds out 2, "
-                                         r".* \(3 classes\)"):
+    with pytest.raises(ValueError, match=r"stratified validation split \(validation_fraction="
+                                         r"0.1 of 20 samples\) failed: .*number of classes = 3"):
         MLPClassifier(max_epochs=1).fit(X[:20], labels)
     assert MLPClassifier(max_epochs=1, validation_fraction=None).fit(X[:20], labels).n_epochs_ == 1
 

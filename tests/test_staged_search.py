@@ -575,6 +575,13 @@ def test_finetune_proposes_only_points_not_evaluated_yet():
     assert make_sampler("finetune", {"a": [1, 2]}, 0).propose(3, exhausted) == []
 
 
+def test_finetune_cannot_come_first(clf_data):
+    search = StagedHalvingSearchCV(sgd(), {"alpha": loguniform(1e-5, 1e-1)},
+                                   sampler=[("finetune", 2), ("random", 2)], max_epochs=1, cv=2)
+    with pytest.raises(ValueError, match="finetune perturbs the best candidates so far"):
+        search.fit(*clf_data)
+
+
 def test_a_point_proposed_again_is_not_evaluated_again(clf_data):
     X, y = clf_data
     space = {"alpha": [1e-4, 1e-3, 1e-2], "penalty": ["l2", "l1"]}  # six points

@@ -27,6 +27,7 @@ from sklearn.model_selection import (GridSearchCV, HalvingGridSearchCV, Paramete
 from skopt import BayesSearchCV
 
 from .. import spaces
+from ..search._candidates import parse_steps
 from ..validation import check_choice
 from ._inputs import UsageError
 
@@ -144,9 +145,10 @@ def parse_sampler(text, n_iter):
             raise UsageError(f"Invalid --sampler step {item!r}: the count after ':' must be a "
                              "positive integer, e.g. random:20.")
         steps.append((name, int(count) if count else n_iter))
-    if steps[0][0] == "finetune":
-        raise UsageError("--sampler finetune perturbs the best candidates so far: chain it "
-                         "after another sampler, e.g. random:10,finetune:5.")
+    try:
+        parse_steps(steps, None)  # what the search refuses, refused before anything loads
+    except ValueError as exc:
+        raise UsageError(str(exc).replace("sampler=", "--sampler=", 1)) from None
     return steps
 
 

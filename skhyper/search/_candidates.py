@@ -284,6 +284,11 @@ def parse_steps(sampler, n_candidates):
             check_number("n_candidates", n, low=1, integer=True)
         batch = 1 if batch is None else check_number("batch", batch, low=1, integer=True)
         steps.append((name, n, batch))
+    if steps[0][0] == "finetune":
+        raise ValueError(
+            f"Invalid sampler={sampler!r}: finetune perturbs the best candidates so far, so "
+            "chain it after another sampler, e.g. [('random', 10), ('finetune', 5)]."
+        )
     return steps
 
 
