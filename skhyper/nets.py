@@ -233,6 +233,11 @@ class NetMixin:
 
     Notes
     -----
+    A sequence family (``X_ndim = 3``) that declares a ``seq_len`` parameter (default None)
+    reads only the last ``seq_len`` steps of each window in ``fit``, ``predict`` and ``score``:
+    load the data once with the longest window and the window length is a hyperparameter like
+    any other, every candidate predicting the same targets from the same CV folds.
+
     Ctrl-C during ``fit`` or ``partial_fit`` raises KeyboardInterrupt once training has
     stopped (skorch alone would return as if training had finished, and a search would score
     the cut-short net and go on); the net keeps the epochs it trained. Numpy scalars (what
@@ -418,6 +423,8 @@ class NetMixin:
         check_number("oom_retries", self.oom_retries, low=0, integer=True)
         check_number("trials_per_gpu", self.trials_per_gpu, low=1, integer=True, allow_none=True)
         _check_device(self.__dict__["device"])
+        if hasattr(self, "seq_len"):
+            check_number("seq_len", self.seq_len, low=1, integer=True, allow_none=True)
 
     def _check_X(self, X):
         fitted_names = self.__dict__.get("feature_names_in_")
@@ -441,6 +448,7 @@ class NetMixin:
             )
         if len(X) == 0:
             raise ValueError(f"Input X has 0 samples (shape {X.shape}); at least 1 is required.")
+        X = self._last_steps(X)
         if not self.allow_nan and np.isnan(X).any():
             raise ValueError(
                 f"Input X contains NaN; {type(self).__name__} does not accept missing values. "
@@ -455,6 +463,19 @@ class NetMixin:
                 f"with {n_features}."
             )
         return X
+
+    def _last_steps(self, X):
+        """The last ``seq_len`` steps of each window of X (all of them without ``seq_len``)."""
+        seq_len = python_scalar(getattr(self, "seq_len", None))
+        if seq_len is None:
+            return X
+        check_number("seq_len", seq_len, low=1, integer=True)
+        if seq_len > X.shape[1]:
+            raise ValueError(
+                f"Invalid seq_len={seq_len}: X has windows of {X.shape[1]} steps. Use at most "
+                f"{X.shape[1]}, or load the data with windows of at least {seq_len} steps."
+            )
+        return X[:, X.shape[1] - seq_len:]
 
     def _prepare_data(self, X, y, reset, classes=None):
         """Validate and convert X and y; on ``reset`` record the sizes the module needs (and

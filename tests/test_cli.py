@@ -210,6 +210,20 @@ def test_train_keeps_the_searchs_seed_unless_told(tmp_path, uninterrupted):
         assert config["params"]["random_state"] == expected
 
 
+def test_train_checks_the_configs_seq_len_against_the_data(tmp_path, uninterrupted, capsys):
+    best = yaml.safe_load((uninterrupted / "best_config.yaml").read_text())
+    best["params"]["seq_len"] = 8  # a window length searched on windows of 10 steps
+    path = tmp_path / "best_config.yaml"
+    path.write_text(yaml.safe_dump(best))
+    args = ["--quiet", "train", "--config", str(path), "--epochs", "1"]
+    assert main(args + ["--data-param", "seq_len=6", "--out", str(tmp_path / "m1")]) == 2
+    assert capsys.readouterr().err.endswith(
+        "seq_len=8 is longer than the dataset's windows of 6 steps. Use at most 6, or load "
+        "longer windows (--data-param seq_len=8).\n")
+    assert main(args + ["--out", str(tmp_path / "m2")]) == 0
+    assert joblib.load(tmp_path / "m2" / "model.joblib").seq_len == 8
+
+
 def test_report_rebuilds_the_bundle(tmp_path, uninterrupted):
     out = tmp_path / "copy"
     shutil.copytree(uninterrupted, out)
@@ -427,6 +441,9 @@ def tiny_search(out, space, *extra):
      "Unknown parameter prefix 'lr_schedular' of 'lr_schedular__gamma'"),
     ("grid", "hidden_size: [4]\noptimizer__momentum: [0.5]\n",
      "Unknown setting 'optimizer__momentum'"),  # the default optimizer is Adam
+    ("random", "hidden_size: [4]\nseq_len: {int: [5, 12]}\n",
+     "seq_len=12 is longer than the dataset's windows of 10 steps. Use at most 10, or load "
+     "longer windows (--data-param seq_len=12)."),
 ])
 def test_space_errors_exit_before_the_store_exists(tmp_path, capsys, strategy, space, message):
     path = tmp_path / "space.yaml"

@@ -240,3 +240,12 @@ def test_example_quick_mode_runs_the_seed_workflow(capsys):
         "mean_test_combined": "max", "mean_fit_time": "min", "mean_test_n_parameters": "min"}
     assert len(retrained) == 1 and 0.0 <= retrained[0]["test_metrics"]["test_class_acc"] <= 1.0
     assert "retrained #1" in capsys.readouterr().out
+
+
+def test_seq_len_reads_the_last_steps_of_each_window(market):
+    cut = tiny(seq_len=5).fit(market.X, market.y)
+    short = tiny().fit(market.X[:, -5:], market.y)
+    np.testing.assert_array_equal(cut.predict_proba(market.X_test),
+                                  short.predict_proba(market.X_test[:, -5:]))
+    np.testing.assert_array_equal(cut.predict_regression(market.X_test),
+                                  short.predict_regression(market.X_test[:, -5:]))

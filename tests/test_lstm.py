@@ -103,3 +103,40 @@ def test_numpy_integers_from_a_grid_train_as_python_ints(tiny_sine, tiny_lstm):
     search = GridSearchCV(tiny_lstm(max_epochs=1), {"hidden_size": np.arange(4, 9, 4)},
                           cv=KFold(2), error_score="raise").fit(tiny_sine.X, tiny_sine.y)
     assert np.isfinite(search.cv_results_["mean_test_score"]).all()
+
+
+def test_seq_len_reads_the_last_steps_of_each_window(tiny_sine, tiny_lstm):
+    # The same net as one trained on windows cut to their last 8 steps, in fit and predict.
+    cut = tiny_lstm(seq_len=np.int64(8)).fit(tiny_sine.X, tiny_sine.y)
+    short = tiny_lstm().fit(tiny_sine.X[:, -8:], tiny_sine.y)
+    np.testing.assert_array_equal(cut.predict(tiny_sine.X_test),
+                                  short.predict(tiny_sine.X_test[:, -8:]))
+    assert cut.score(tiny_sine.X_test, tiny_sine.y_test) == \
+        short.score(tiny_sine.X_test[:, -8:], tiny_sine.y_test)
+    restored = pickle.loads(pickle.dumps(clone(cut).fit(tiny_sine.X, tiny_sine.y)))
+    np.testing.assert_array_equal(restored.predict(tiny_sine.X_test), cut.predict(tiny_sine.X_test))
+
+
+def test_seq_len_is_searched_like_any_parameter(tiny_sine, tiny_lstm):
+    # One dataset, one set of folds: every window length predicts the same targets; a length
+    # longer than the windows fails with its reason and the rest go on.
+    search = skhyper.StagedHalvingSearchCV(
+        tiny_lstm(), {"seq_len": [4, 20, 40]}, min_epochs=1, max_epochs=2, factor=2, top_k=0,
+        cv=KFold(2), scoring="neg_mean_squared_error", random_state=0,
+    ).fit(tiny_sine.X, tiny_sine.y)
+    results = search.cv_results_
+    assert list(results["param_seq_len"]) == [4, 20, 40]
+    assert results["status"][2] == "failed" and "failed" not in results["status"][:2]
+    assert "Invalid seq_len=40: X has windows of 20 steps" in results["error"][2]
+    assert np.isfinite(results["mean_test_score"][:2]).all()
+    assert search.best_estimator_.seq_len == results["params"][search.best_index_]["seq_len"]
+
+
+@pytest.mark.parametrize("params,message", [
+    ({"seq_len": 0}, r"Invalid seq_len=0: must be >= 1"),
+    ({"seq_len": 5, "output": "sequence"},
+     r"Invalid seq_len=5 with output='sequence': y holds a target for every step"),
+])
+def test_bad_seq_len(tiny_lstm, params, message):
+    with pytest.raises(ValueError, match=message):
+        tiny_lstm(**params).check_params()

@@ -184,12 +184,13 @@ def _check_routed_name(estimator, name, source, values_by_name):
                          f"Allowed: {', '.join(full_names)}.")
 
 
-def check_param_values(estimator, values_by_name, source):
+def check_param_values(estimator, values_by_name, source, X=None):
     """Raise UsageError for a parameter the estimator does not have, or a value it rejects.
 
     ``values_by_name`` maps a parameter to the values to try (every choice, or a range's ends).
     Values are checked by the estimator's own validation (skhyper nets'
-    ``check_params``) where it has one.
+    ``check_params``) where it has one, and a sequence net's ``seq_len`` against the windows
+    of ``X``: every fit of a longer one would fail.
     """
     known = estimator.get_params(deep=False)
     for name in values_by_name:
@@ -202,6 +203,7 @@ def check_param_values(estimator, values_by_name, source):
             raise UsageError(
                 f"Unknown parameter {name!r} in {source} for {type(estimator).__name__}.{hint}"
             )
+    _check_seq_len(values_by_name.get("seq_len", ()), X, source)
     check = getattr(estimator, "check_params", None)
     if check is None:
         return
@@ -216,3 +218,17 @@ def check_param_values(estimator, values_by_name, source):
                     raise UsageError(f"{source}: {exc}") from None
     finally:
         estimator.set_params(**original)
+
+
+def _check_seq_len(values, X, source):
+    if X is None or np.ndim(X) != 3:
+        return
+    steps = np.shape(X)[1]
+    too_long = [value for value in values if isinstance(value, (int, np.integer))
+                and value > steps]
+    if too_long:
+        raise UsageError(
+            f"{source}: seq_len={max(too_long)} is longer than the dataset's windows of {steps} "
+            f"steps. Use at most {steps}, or load longer windows (--data-param "
+            f"seq_len={max(too_long)})."
+        )

@@ -126,7 +126,8 @@ def run_search(args):
     fixed = {}
     if space is not None:
         check_space_names(strategy, space)
-        check_param_values(estimator, {n: d.values for n, d in space.items()}, args.space)
+        check_param_values(estimator, {n: d.values for n, d in space.items()}, args.space,
+                           data.X)
         # Fixed settings configure the estimator; the search varies the rest.
         fixed, space = spaces.split_fixed(space)
         estimator.set_params(**fixed)

@@ -105,7 +105,8 @@ def run_train(args):
         params.pop("lr_scheduler__T_max", None)
     estimator = family.make_estimator()
     check_compatible(model, family, estimator, dataset, data)
-    check_param_values(estimator, {k: [v] for k, v in params.items()}, str(args.config))
+    check_param_values(estimator, {k: [v] for k, v in params.items()}, str(args.config),
+                       data.X)
     estimator.set_params(**params)
     if "callbacks" in estimator.get_params(deep=False):
         callbacks = list(estimator.get_params(deep=False)["callbacks"] or [])

@@ -292,6 +292,9 @@ class CNNLSTMMultiTask(NetMixin, ClassifierMixin, NeuralNet):
     l1 : float, default=0.0
         L1 penalty on the network's parameters, added to the training loss (the validation
         loss stays comparable across values).
+    seq_len : int or None, default=None
+        Read only the last ``seq_len`` steps of each window (at most the windows' length; None:
+        all of them), so the window length can be searched on data loaded with the longest.
     **kwargs
         Training settings of :class:`skhyper.nets.NetMixin` (optimizer, lr, weight_decay,
         batch_size, max_epochs, patience, lr_scheduler, grad_clip, random_state, device, ...).
@@ -323,7 +326,7 @@ class CNNLSTMMultiTask(NetMixin, ClassifierMixin, NeuralNet):
                  residual=True, cnn_attention_heads=0, lstm_hidden_size=128, lstm_layers=2,
                  lstm_dropout=0.2, bidirectional=False, lstm_attention_heads=0, fusion="concat",
                  fusion_dim=128, fusion_heads=4, fusion_dropout=0.2, task_weighting="fixed",
-                 classification_weight=0.5, label_smoothing=0.0, l1=0.0, *,
+                 classification_weight=0.5, label_smoothing=0.0, l1=0.0, *, seq_len=None,
                  module=CNNLSTMModule, criterion=MultiTaskLoss, lr=1e-3, weight_decay=1e-5,
                  batch_size=64, max_epochs=30, patience=10, grad_clip=1.0, **kwargs):
         super().__init__(module, criterion=criterion, lr=lr, weight_decay=weight_decay,
@@ -348,6 +351,7 @@ class CNNLSTMMultiTask(NetMixin, ClassifierMixin, NeuralNet):
         self.classification_weight = classification_weight
         self.label_smoothing = label_smoothing
         self.l1 = l1
+        self.seq_len = seq_len
 
     # --- validation -------------------------------------------------------------------------
 

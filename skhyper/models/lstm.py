@@ -63,6 +63,10 @@ class LSTMRegressor(NetRegressor):
     output : {"last", "sequence"}, default="last"
         Predict from the last step (y of shape (n_samples,) or (n_samples, n_targets)) or for
         every step (y of shape (n_samples, n_steps)).
+    seq_len : int or None, default=None
+        Read only the last ``seq_len`` steps of each window (at most the windows' length; None:
+        all of them), so the window length can be searched on data loaded with the longest.
+        Needs ``output="last"``: a per-step y has a value for every step of the full window.
     **kwargs
         Training settings of :class:`skhyper.nets.NetRegressor` (optimizer, lr, batch_size,
         max_epochs, patience, lr_scheduler, ...), with seed 002's defaults.
@@ -72,7 +76,7 @@ class LSTMRegressor(NetRegressor):
     module_params = ("hidden_size", "num_layers", "dropout", "bidirectional", "output")
 
     def __init__(self, hidden_size=128, num_layers=2, dropout=0.2, bidirectional=False,
-                 output="last", *, module=LSTMModule, lr=1e-3, weight_decay=1e-5, batch_size=64,
+                 output="last", *, seq_len=None, module=LSTMModule, lr=1e-3, weight_decay=1e-5, batch_size=64,
                  max_epochs=50, patience=15, grad_clip=1.0, lr_scheduler="plateau", **kwargs):
         kwargs.setdefault("lr_scheduler__factor", 0.5)
         kwargs.setdefault("lr_scheduler__patience", 5)
@@ -84,6 +88,7 @@ class LSTMRegressor(NetRegressor):
         self.dropout = dropout
         self.bidirectional = bidirectional
         self.output = output
+        self.seq_len = seq_len
 
     def check_params(self):
         super().check_params()
@@ -91,6 +96,12 @@ class LSTMRegressor(NetRegressor):
         check_number("num_layers", self.num_layers, low=1, integer=True)
         check_number("dropout", self.dropout, low=0, high=1, high_open=True)
         check_choice("output", self.output, OUTPUTS)
+        if self.output == "sequence" and self.seq_len is not None:
+            raise ValueError(
+                f"Invalid seq_len={self.seq_len} with output='sequence': y holds a target for "
+                "every step of the full window, which the net would no longer read. Use "
+                "seq_len=None or output='last'."
+            )
 
     def module_size_params(self):
         n_outputs = 1 if self.output == "sequence" else self.n_outputs_

@@ -57,6 +57,9 @@ class GRURegressor(NetRegressor):
     dropout : float, default=0.0
         Dropout between GRU layers and before the head, in [0, 1).
     bidirectional : bool, default=False
+    seq_len : int or None, default=None
+        Read only the last ``seq_len`` steps of each window (None: all); declaring it is all a
+        sequence family does for the window length to be searchable (see NetMixin's Notes).
     **kwargs
         Training settings of :class:`skhyper.nets.NetRegressor` (optimizer, lr, batch_size,
         max_epochs, patience, lr_scheduler, random_state, device, ...).
@@ -66,12 +69,13 @@ class GRURegressor(NetRegressor):
     module_params = ("hidden_size", "num_layers", "dropout", "bidirectional")
 
     def __init__(self, hidden_size=32, num_layers=1, dropout=0.0, bidirectional=False, *,
-                 module=GRUModule, max_epochs=30, **kwargs):
+                 seq_len=None, module=GRUModule, max_epochs=30, **kwargs):
         super().__init__(module, max_epochs=max_epochs, **kwargs)
         self.hidden_size = hidden_size
         self.num_layers = num_layers
         self.dropout = dropout
         self.bidirectional = bidirectional
+        self.seq_len = seq_len
 
     def check_params(self):
         # Run when the net initializes (a search records a bad candidate as failed) and by the

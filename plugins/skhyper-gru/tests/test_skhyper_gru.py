@@ -53,3 +53,12 @@ def test_bad_hidden_size_is_reported_at_fit():
     data = load_ar_process(n_steps=100, seq_len=5)
     with pytest.raises(ValueError, match=r"hidden_size=0"):
         GRURegressor(hidden_size=0, max_epochs=1).fit(data.X, data.y)
+
+
+def test_seq_len_reads_the_last_steps():
+    # Declared in the constructor, the window length is searchable as in skhyper's own nets.
+    data = load_ar_process(n_steps=200, seq_len=10)
+    cut = GRURegressor(hidden_size=4, max_epochs=1, seq_len=3, random_state=0)
+    short = GRURegressor(hidden_size=4, max_epochs=1, random_state=0)
+    np.testing.assert_array_equal(cut.fit(data.X, data.y).predict(data.X_test),
+                                  short.fit(data.X[:, -3:], data.y).predict(data.X_test[:, -3:]))
