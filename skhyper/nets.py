@@ -12,6 +12,7 @@ needs sizes from the data, overrides :meth:`NetMixin.module_size_params`.
 
 import inspect
 import math
+import warnings
 
 import numpy as np
 import torch
@@ -429,6 +430,14 @@ class NetMixin:
     def _check_X(self, X):
         fitted_names = self.__dict__.get("feature_names_in_")
         columns = getattr(X, "columns", None)
+        named = columns is not None and all(isinstance(c, str) for c in columns)
+        if self.__dict__.get("initialized_") and named != (fitted_names is not None):
+            # scikit-learn's warnings, worded as its estimators word them
+            warnings.warn(
+                f"X does not have valid feature names, but {type(self).__name__} was fitted "
+                "with feature names" if fitted_names is not None else
+                f"X has feature names, but {type(self).__name__} was fitted without feature "
+                "names", UserWarning)
         if fitted_names is not None and columns is not None \
                 and [str(c) for c in columns] != list(fitted_names):
             # as scikit-learn's estimators: reordered or renamed columns give wrong predictions
@@ -610,7 +619,9 @@ class NetMixin:
         return False
 
     def get_dataset(self, X, y=None):
-        if not is_dataset(X):
+        # fit and partial_fit hand skorch the X they checked: checked again, an array would
+        # look like one passed without the feature names it was fitted with
+        if not is_dataset(X) and X is not self.__dict__.get("_checked_X"):
             X = self._check_X(X)
         return super().get_dataset(X, y)
 
@@ -673,6 +684,7 @@ class NetMixin:
             torch.set_num_threads(python_scalar(self.num_threads))
         self.num_threads_ = torch.get_num_threads()
         claim = None
+        self.__dict__["_checked_X"] = X
         try:
             claim = self._claim_gpu(reset)
             if claim is not None:
@@ -687,6 +699,7 @@ class NetMixin:
                 raise KeyboardInterrupt
             return self
         finally:
+            del self.__dict__["_checked_X"]
             if self.num_threads is not None:
                 # A reused worker must not keep this fit's count: later fits there would
                 # oversubscribe the cores its share was computed for.

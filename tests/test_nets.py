@@ -4,6 +4,7 @@ import pickle
 import signal
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -205,8 +206,18 @@ def test_dataframe_column_names_are_recorded(tabular):
             net.predict(other)
     with pytest.raises(ValueError, match="feature names should match"):
         net.partial_fit(frame[["d", "c", "b", "a"]], y, epochs=1)
-    net.fit(X, y)  # refit on an array: the names go, as in scikit-learn
+    # an array where names were fitted, or the reverse: scikit-learn's warnings
+    with pytest.warns(UserWarning, match="^X does not have valid feature names, but "
+                                         "MLPRegressor was fitted with feature names$"):
+        net.predict(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        net.partial_fit(frame, y, epochs=1)
+        net.fit(X, y)  # refit on an array: the names go, as in scikit-learn
     assert not hasattr(net, "feature_names_in_")
+    with pytest.warns(UserWarning, match="^X has feature names, but MLPRegressor was fitted "
+                                         "without feature names$"):
+        net.predict(frame)
 
 
 def test_read_only_input_reaches_torch_writable(tabular):
