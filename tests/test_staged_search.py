@@ -207,6 +207,36 @@ def test_extended_stage_keeps_the_evaluation_it_entered_with_when_training_on_is
     assert search.best_estimator_.t_ == 3  # the refit trains the kept evaluation's epochs
 
 
+class DivergesAfterEpoch(PeaksAtEpoch):
+    """As PeaksAtEpoch, but training past ``diverge_at`` epochs raises."""
+
+    def __init__(self, peak=3, diverge_at=5):
+        super().__init__(peak)
+        self.diverge_at = diverge_at
+
+    def partial_fit(self, X, y=None):
+        if getattr(self, "t_", 0) >= self.diverge_at:
+            raise FloatingPointError(f"loss diverged after epoch {self.t_}")
+        return super().partial_fit(X, y)
+
+
+def test_extended_training_that_fails_keeps_the_evaluation_it_had():
+    search = StagedHalvingSearchCV(
+        DivergesAfterEpoch(), {"peak": [5, 9]}, min_epochs=1, max_epochs=3, factor=3, cv=2,
+        top_k=2, extended_epochs=9, extended_eval_every=1, random_state=0,
+    )
+    with pytest.warns(FitFailedWarning, match="2 of 2 candidates failed training on in the "
+                                              "extended stage and keep their evaluation"):
+        search.fit(np.zeros((12, 2)))
+    results = search.cv_results_
+    # both trained on to 5 epochs, then failed going to 6: each keeps its best (epoch 5)
+    assert list(results["status"]) == ["ok", "ok"] and list(results["epochs"]) == [5, 5]
+    assert list(results["mean_test_score"]) == [0, -4]
+    assert results["error"][0] == ("training on to 6 epochs failed, the evaluation at 5 epochs "
+                                   "is kept: FloatingPointError: loss diverged after epoch 5")
+    assert search.best_index_ == 0 and search.best_estimator_.t_ == 5
+
+
 def test_a_cosine_schedule_spans_the_searchs_epochs_in_every_fold_and_the_refit():
     from skhyper import make_estimator
 

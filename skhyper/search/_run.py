@@ -296,6 +296,12 @@ class StagedRun:
             still = []
             for cand in active:
                 if not cand.alive:
+                    # training on failed; the evaluation it kept was complete and stands, as
+                    # early stopping keeps the best epoch when later ones go wrong
+                    cand.status = "ok"
+                    cand.checkpoint = dict(cand.checkpoint, error=(
+                        f"training on to {cand.epochs} epochs failed, the evaluation at "
+                        f"{cand.checkpoint['epochs']} epochs is kept: {cand.error}"))
                     continue
                 current = dict(
                     cand.checkpoint, rung=rung, epochs=cand.epochs, scores=list(cand.scores),

@@ -125,7 +125,8 @@ class StagedHalvingSearchCV(BaseSearchCV):
         One row per candidate, its latest evaluation (in the extended stage: the evaluation
         early stopping kept), in GridSearchCV's format plus ``stage`` ("explore" or
         "extended"), ``rung``, ``epochs`` (per fold), ``status`` ("ok", "failed", "pruned") and
-        ``error``. ``rank_test_*`` ranks by stage, then rung reached, then score: rows trained
+        ``error`` (also on an "ok" row whose extended training failed after the evaluation it
+        keeps). ``rank_test_*`` ranks by stage, then rung reached, then score: rows trained
         longer rank first, and rank 1 is the best candidate.
     best_estimator_, best_score_, best_params_, best_index_, scorer_, multimetric_,
     refit_time_, n_splits_
@@ -465,6 +466,12 @@ def _warn_failures(rows):
         warnings.warn(
             f"{sum(errors.values())} of {len(rows)} candidates failed; cv_results_['status'] "
             f"says which and cv_results_['error'] why. The errors:\n{listed}",
+            FitFailedWarning, stacklevel=3)
+    kept = [row["error"] for row in rows if row["status"] == "ok" and row["error"]]
+    if kept:
+        warnings.warn(
+            f"{len(kept)} of {len(rows)} candidates failed training on in the extended stage "
+            "and keep their evaluation before it:\n" + "\n".join(kept),
             FitFailedWarning, stacklevel=3)
 
 
