@@ -209,7 +209,10 @@ def _write_outputs(out, search, store, config, data, unsupervised, elapsed):
         "n_candidates": len(frame),
         "n_failed": int((frame["status"] == "failed").sum()),
         "n_pruned": int((frame["status"] == "pruned").sum()),
-        "errors": dict(Counter(error for error in frame["error"] if error)),
+        "errors": dict(Counter(frame["error"][frame["status"] == "failed"])),
+        # a staged candidate whose extended training failed keeps its earlier evaluation
+        "kept_after_errors": dict(Counter(frame["error"][(frame["status"] != "failed")
+                                                         & (frame["error"] != "")])),
         "best_params": to_plain(search.best_params_),
         "best_score": float(search.best_score_),
         "test_score": _test_score(search, data, unsupervised),
@@ -239,6 +242,9 @@ def _print_summary(out, summary):
           "from the store")
     for error, count in list(summary["errors"].items())[:3]:
         print(f"failed ({count} candidate{'s' if count > 1 else ''}): {error}")
+    for error, count in list(summary["kept_after_errors"].items())[:3]:
+        print(f"kept an earlier evaluation ({count} candidate{'s' if count > 1 else ''}): "
+              f"{error}")
     print(f"best {config['scoring'] or 'score'}: {summary['best_score']:.6g} with "
           f"{summary['best_params']}")
     if summary["test_score"] is not None:
