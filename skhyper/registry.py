@@ -44,6 +44,10 @@ class ModelFamily:
     search_spaces : dict or None, default=None
         Maps ``"grid"``, ``"random"`` and ``"bayes"`` to a space in the form GridSearchCV,
         RandomizedSearchCV and skopt's BayesSearchCV take.
+    scorers : dict or None, default=None
+        The family's own metrics, name -> ``scorer(estimator, X, y)`` (a multitask family's:
+        scikit-learn's scorer names cannot score its ``y``). ``skhyper search --scoring`` and
+        ``skhyper train`` take these names, which come before scikit-learn's.
     """
 
     name: str
@@ -51,9 +55,15 @@ class ModelFamily:
     task: str
     description: str = ""
     search_spaces: dict = field(default=None)
+    scorers: dict = field(default=None)
 
     def __post_init__(self):
         _check_task(self.name, self.task)
+        bad = [name for name, scorer in (self.scorers or {}).items()
+               if not (isinstance(name, str) and callable(scorer))]
+        if bad:
+            raise ValueError(f"Model family {self.name!r}: scorers must map names to callables "
+                             f"scorer(estimator, X, y); {bad!r} do not.")
         unknown = set(self.search_spaces or {}) - set(SEARCH_KINDS)
         if unknown:
             raise ValueError(

@@ -16,6 +16,7 @@ from sklearn.metrics import get_scorer
 
 import skhyper
 from skhyper.cli import main
+from skhyper.models.cnn_lstm import combined_scorer
 from skhyper.tracking import ExperimentStore
 
 CLI = [sys.executable, "-m", "skhyper.cli"]
@@ -281,6 +282,12 @@ def test_unknown_name_exits_with_one_line(tmp_path):
     ("lr: {log-uniform: [0.001, 0.1]}\n", ["--strategy", "halving"],
      "--strategy halving: a grid needs a list of values for every parameter; lr is a range."),
     ("lr: [0.01]\n", ["--scoring", "neg_mse"], "Invalid --scoring='neg_mse'"),
+    ("lr: [0.01]\n", ["--scoring", "r2,max_error,r2"], "--scoring r2,max_error,r2: name each "
+                                                       "metric once, separated by commas"),
+    ("lr: [0.01]\n", ["--scoring", "n_parameters,r2"],
+     "n_parameters measures the model's size, not how well it predicts; name the metric"),
+    ("lr: [0.01]\n", ["--strategy", "halving", "--scoring", "r2,n_parameters"],
+     "--scoring r2,n_parameters: --strategy halving takes one scikit-learn scorer name only"),
     ("lr: [0.01]\n", ["--data-param", "seqlen=5"], "Did you mean 'seq_len'?"),
     ("lr: [0.01]\n", ["--data-param", "seq_len=0"], "Invalid seq_len=0: must be >= 1."),
     ("lr: [0.01]\n", ["--cv", "1"], "cross-validation needs >= 2 folds"),
@@ -397,8 +404,9 @@ def test_each_strategy_runs_and_resumes(tmp_path, capsys, strategy, space, n_can
      "model 'autoencoder' is an unsupervised model on 2-D X (samples, features); "
      "dataset 'market' is multitask with 3-D X."),
     (["--model", "cnn-lstm", "--data", "market", "--data-param", "n_steps=200",
-      "--scoring", "accuracy"],
-     "--scoring accuracy cannot score a multitask search (the model's own score() does)"),
+      "--scoring", "r2"],
+     "--scoring r2 cannot score a multitask search: leave --scoring out (the model's own "
+     "score()) or use the model's metrics: n_parameters, accuracy, neg_mse, combined."),
     (["--model", "cnn-lstm", *DATA], "model 'cnn-lstm' is a multitask model"),
 ])
 def test_mismatched_model_and_data_exit_before_training(tmp_path, capsys, pair, message):
@@ -406,6 +414,46 @@ def test_mismatched_model_and_data_exit_before_training(tmp_path, capsys, pair, 
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and message in err, err
     assert not (tmp_path / "o").exists()
+
+
+def test_several_metrics_rank_on_the_first_and_resume(tmp_path, space_file):
+    out = tmp_path / "o"
+    args = ["--quiet", "search", "--model", "lstm", *DATA, "--strategy", "staged", "--space",
+            str(space_file), "--n-iter", "3", "--epochs", "2", "--cv", "2", "--scoring",
+            "r2,neg_mean_squared_error,n_parameters", "--out", str(out)]
+    assert main(args) == 0
+    search = joblib.load(out / "search.joblib")
+    results = search.cv_results_
+    assert search.refit == "r2" and {"mean_test_neg_mean_squared_error",
+                                     "mean_test_n_parameters"} <= set(results)
+    assert search.best_score_ == results["mean_test_r2"][search.best_index_]
+    assert yaml.safe_load((out / "run.yaml").read_text())["config"]["scoring"] == \
+        "r2,neg_mean_squared_error,n_parameters"
+    assert yaml.safe_load((out / "best_config.yaml").read_text())["scoring"] == "r2"
+    assert main(args + ["--resume"]) == 0  # the same options: nothing trains again
+    assert ExperimentStore(out / "store.sqlite").count_fits(run=2)[0] == 0
+
+
+def test_a_models_own_metrics_score_the_search_and_the_final_model(tmp_path):
+    market = ["--model", "cnn-lstm", "--data", "market", "--data-param", "n_assets=2",
+              "--data-param", "n_steps=160", "--data-param", "seq_len=8"]
+    space = tmp_path / "space.yaml"
+    space.write_text("n_filters: [4, 8]\nlstm_hidden_size: 8\nfusion_dim: 8\nlstm_layers: 1\n")
+    out = tmp_path / "o"
+    assert main(["--quiet", "search", *market, "--strategy", "grid", "--space", str(space),
+                 "--epochs", "1", "--cv", "2", "--scoring", "combined,accuracy",
+                 "--out", str(out)]) == 0
+    search = joblib.load(out / "search.joblib")
+    assert search.refit == "combined" and "mean_test_accuracy" in search.cv_results_
+    assert yaml.safe_load((out / "best_config.yaml").read_text())["scoring"] == "combined"
+    model_dir = tmp_path / "model"
+    assert main(["--quiet", "train", "--config", str(out / "best_config.yaml"),
+                 "--out", str(model_dir)]) == 0
+    config = yaml.safe_load((model_dir / "config.yaml").read_text())
+    data = skhyper.load_dataset("market", n_assets=2, n_steps=160, seq_len=8)
+    model = joblib.load(model_dir / "model.joblib")
+    assert config["scoring"] == "combined"
+    assert config["test_score"] == combined_scorer(model, data.X_test, data.y_test)
 
 
 def test_unsupervised_model_searches_any_tabular_data_without_y(tmp_path):

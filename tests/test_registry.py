@@ -36,4 +36,7 @@ def test_family_validation():
     family = ModelFamily("m", dict, "regression", search_spaces={"grid": {"a": [1]}})
     with pytest.raises(KeyError, match="declares no 'bayes' search space; it declares: grid"):
         family.search_space("bayes")
+    with pytest.raises(ValueError, match=r"scorers must map names to callables scorer\(estimator"
+                                         r", X, y\); \['size'\] do not"):
+        ModelFamily("m", dict, "regression", scorers={"ok": len, "size": "n_parameters"})
     assert DatasetFamily("d", lambda **kw: Bunch(**kw), "unsupervised").load(X=1).X == 1

@@ -102,8 +102,10 @@ def build_parser():
     search.add_argument("--top-k", type=_non_negative_int, metavar="K",
                         help="staged: candidates of the extended stage (default 1; 0 skips it)")
     search.add_argument("--cv", type=_folds, default=3, help="K-fold splits (default 3)")
-    search.add_argument("--scoring", help="scikit-learn scorer name (default by task: "
-                                          "neg_mean_squared_error or accuracy)")
+    search.add_argument("--scoring", metavar="S[,S...]",
+                        help="scikit-learn scorer name or the model's own metric (default by "
+                             "task: neg_mean_squared_error or accuracy); several, comma-"
+                             "separated, make a multi-metric search ranked by the first")
     search.add_argument("--epochs", type=_positive_int,
                         help="epochs per fit (default: the family's; quick: 5); halving: the "
                              "most a candidate trains; staged: the last exploration rung's, "

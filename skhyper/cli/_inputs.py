@@ -107,26 +107,62 @@ def check_compatible(model_name, family, estimator, data_name, data):
                          "(skhyper list shows each family's task).")
 
 
+def family_scorers(family):
+    """The metrics ``--scoring`` takes besides scikit-learn's names: the family's own, and
+    every family's model size (``n_parameters``, which the report's Pareto front minimises)."""
+    from ..model_size import n_parameters_scorer
+
+    return {"n_parameters": n_parameters_scorer, **(family.scorers or {})}
+
+
 def scoring_for(scoring, family, data):
-    """The search's scorer name: ``scoring`` checked against the task, or the task's default
-    (None: the estimator's own ``score``)."""
+    """What the search scores with, from ``--scoring``: None (the estimator's own ``score``)
+    or a scikit-learn scorer name as given, the task's default when not given; for several
+    comma-separated names, or a family's own metric, a dict name -> scorer whose first entry
+    ranks the candidates (refit)."""
     task = family.task if is_unsupervised(family) else data.task
-    scoring = check_scoring_name(scoring)
-    if scoring is not None and task in OWN_SCORE_TASKS:
-        # Scorer names compare predictions with a 1-D y; these tasks have no such y.
-        raise UsageError(f"--scoring {scoring} cannot score a {task} search (the model's "
-                         "own score() does): leave --scoring out.")
-    return scoring or default_scoring(task)
+    if scoring is None:
+        return default_scoring(task)
+    names = [name.strip() for name in scoring.split(",")]
+    if "" in names or len(set(names)) < len(names):
+        raise UsageError(f"--scoring {scoring}: name each metric once, separated by commas "
+                         "(neg_mean_squared_error,r2).")
+    own = family_scorers(family)
+    if names[0] == "n_parameters":
+        raise UsageError(f"--scoring {scoring}: n_parameters measures the model's size, not "
+                         "how well it predicts; name the metric that ranks the candidates "
+                         "first (its size is recorded after it).")
+    resolved = {}
+    for name in names:
+        if name in own:
+            resolved[name] = own[name]
+            continue
+        check_scoring_name(name, own)
+        if task in OWN_SCORE_TASKS:
+            # Scorer names compare predictions with a 1-D y; these tasks have no such y.
+            given = ", ".join(own)
+            raise UsageError(f"--scoring {name} cannot score a {task} search: leave --scoring "
+                             f"out (the model's own score()) or use the model's metrics: "
+                             f"{given}.")
+        resolved[name] = name
+    if len(resolved) == 1 and isinstance(resolved[names[0]], str):
+        return names[0]
+    return resolved
 
 
-def check_scoring_name(scoring):
-    """A scikit-learn scorer name, with a suggestion when misspelt."""
+def scoring_names(scoring):
+    """``scoring_for``'s result as the names given (comma-separated), for the records."""
+    return ",".join(scoring) if isinstance(scoring, dict) else scoring
+
+
+def check_scoring_name(scoring, own=()):
+    """A scikit-learn scorer name (or one of ``own``), with a suggestion when misspelt."""
     if scoring is None:
         return None
     from sklearn.metrics import get_scorer_names
 
     try:
-        return check_choice("--scoring", scoring, tuple(get_scorer_names()))
+        return check_choice("--scoring", scoring, tuple(own) + tuple(get_scorer_names()))
     except ValueError as exc:
         raise UsageError(str(exc)) from None
 

@@ -18,7 +18,7 @@ from ..tracking import ExperimentStore, StoreCheckpoint
 from .._plain import to_plain
 from ._inputs import (UsageError, check_compatible, check_out_dir, check_param_values,
                       is_unsupervised, load_data, parse_data_params,
-                      scoring_for)
+                      scoring_for, scoring_names)
 from ._progress import fit_progress
 from ._strategies import (QUICK_EPOCHS, STRATEGIES, build_search, check_space_names,
                           expected_fits, parse_sampler, resolve_space, staged_defaults)
@@ -122,7 +122,12 @@ def run_search(args):
                                       **({"max_epochs": epochs} if epochs else {}))
     check_compatible(args.model, family, estimator, args.data, data)
     scoring = scoring_for(args.scoring, family, data)
-    config = _search_config(args, space, scoring, epochs)
+    if strategy == "halving" and isinstance(scoring, dict):
+        raise UsageError(f"--scoring {args.scoring}: --strategy halving takes one "
+                         "scikit-learn scorer name only (HalvingGridSearchCV refuses the "
+                         "multi-metric scoring that several names and a model's own metrics "
+                         "need). Use --strategy staged, which takes them.")
+    config = _search_config(args, space, scoring_names(scoring), epochs)
     fixed = {}
     if space is not None:
         check_space_names(strategy, space)
@@ -245,10 +250,9 @@ def _print_summary(out, summary):
     for error, count in list(summary["kept_after_errors"].items())[:3]:
         print(f"kept an earlier evaluation ({count} candidate{'s' if count > 1 else ''}): "
               f"{error}")
-    print(f"best {config['scoring'] or 'score'}: {summary['best_score']:.6g} with "
-          f"{summary['best_params']}")
+    ranked_by = (config["scoring"] or "score").split(",")[0]
+    print(f"best {ranked_by}: {summary['best_score']:.6g} with {summary['best_params']}")
     if summary["test_score"] is not None:
-        print(f"test {config['scoring'] or 'score'} of the refit best: "
-              f"{summary['test_score']:.6g}")
+        print(f"test {ranked_by} of the refit best: {summary['test_score']:.6g}")
     print(f"results in {out}/: {', '.join(summary['files'])}, {RUN_FILE}, {SEARCH_FILE}, "
           f"{STORE_FILE}")

@@ -183,7 +183,9 @@ def build_search(strategy, estimator, param_space, *, cv, scoring, n_iter, epoch
     through its ``store=`` parameter, the scikit-learn searches through the estimator's
     :class:`~skhyper.tracking.StoreCheckpoint` callback.
     """
-    common = dict(cv=cv, scoring=scoring, n_jobs=n_jobs, error_score=np.nan, refit=True)
+    # several metrics (a dict): the first ranks the candidates and picks the refit
+    refit = next(iter(scoring)) if isinstance(scoring, dict) else True
+    common = dict(cv=cv, scoring=scoring, n_jobs=n_jobs, error_score=np.nan, refit=refit)
     if strategy in ("baseline", "quick", "grid"):
         return GridSearch(estimator, param_space, **common)
     if strategy == "random":
@@ -195,21 +197,10 @@ def build_search(strategy, estimator, param_space, *, cv, scoring, n_iter, epoch
                                  max_resources=epochs or estimator.max_epochs,
                                  min_resources="exhaust", factor=3, random_state=seed,
                                  **common)
-    return _staged_search(estimator, param_space, cv=cv, scoring=scoring, epochs=epochs,
-                          seed=seed, n_jobs=n_jobs, store=store,
-                          sampler=sampler or [("random", n_iter)], top_k=top_k)
+    from ..search import StagedHalvingSearchCV
 
-
-def _staged_search(estimator, param_space, *, cv, scoring, epochs, seed, n_jobs, store, sampler,
-                   top_k):
-    try:
-        from ..search import StagedHalvingSearchCV
-    except ImportError:
-        raise UsageError("--strategy staged needs skhyper.StagedHalvingSearchCV, which this "
-                         "installation of skhyper does not have yet.") from None
     # Rungs grow by factor 3 up to --epochs; the best candidate then trains longer (extended
     # stage, up to twice --epochs) before the refit.
-    return StagedHalvingSearchCV(estimator, param_space, sampler=sampler,
-                                 max_epochs=epochs or estimator.max_epochs, cv=cv,
-                                 scoring=scoring, top_k=top_k, random_state=seed, n_jobs=n_jobs,
-                                 error_score=np.nan, store=store)
+    return StagedHalvingSearchCV(estimator, param_space, sampler=sampler or [("random", n_iter)],
+                                 max_epochs=epochs or estimator.max_epochs, top_k=top_k,
+                                 random_state=seed, store=store, **common)

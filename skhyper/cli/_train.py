@@ -15,7 +15,7 @@ from .. import registry
 from .._yaml import safe_load
 from .._plain import to_plain
 from ._inputs import (UsageError, check_compatible, check_out_dir, check_param_values,
-                      is_unsupervised, load_data, parse_data_params)
+                      family_scorers, is_unsupervised, load_data, parse_data_params)
 
 MODEL_FILE = "model.joblib"
 
@@ -128,9 +128,10 @@ def run_train(args):
     scoring = config.get("scoring") or "score"
     test_score = None
     if getattr(data, "X_test", None) is not None:
-        # A search without a scorer name records the estimator's score, e.g. "Autoencoder.score"
-        own_score = scoring not in get_scorer_names()
-        scorer = type(estimator).score if own_score else get_scorer(scoring)
+        # The family's metrics come first (the cnn-lstm's "accuracy" reads column 0 of its y);
+        # a search without a scorer name records the estimator's score ("Autoencoder.score").
+        scorer = family_scorers(family).get(scoring) or (
+            get_scorer(scoring) if scoring in get_scorer_names() else type(estimator).score)
         y_test = None if unsupervised else data.get("y_test")
         test_score = float(scorer(estimator, data.X_test, y_test))
     saved = to_plain({

@@ -539,4 +539,5 @@ family = ModelFamily(
     description="Multi-scale CNN + LSTM with feature fusion; classification and regression "
                 "heads trained together (seed 001)",
     search_spaces=search_spaces,
+    scorers=multitask_scoring,
 )
