@@ -322,6 +322,7 @@ class NetMixin:
     def __getstate__(self):
         state = super().__getstate__()
         state.pop("gpu_claim_", None)  # a lock held by this process, for the running fit only
+        state.pop("_checked_X", None)  # the running fit's data: a net pickled by a callback
         return state
 
     def __setstate__(self, state):

@@ -220,6 +220,22 @@ def test_dataframe_column_names_are_recorded(tabular):
         net.predict(frame)
 
 
+class PickleAtTrainEnd(Callback):
+    """Pickles the net inside fit, as the experiment store's checkpoint does."""
+
+    def on_train_end(self, net, **kwargs):
+        self.pickled = pickle.dumps(net)
+
+
+def test_a_net_pickled_during_fit_leaves_the_data_behind(tabular):
+    X, y = tabular
+    pickler = PickleAtTrainEnd()
+    net = MLPRegressor(max_epochs=1, callbacks=[("pickle", pickler)]).fit(X, y)
+    restored = pickle.loads(pickler.pickled)
+    assert "_checked_X" not in vars(restored) and "_checked_X" not in vars(net)
+    np.testing.assert_array_equal(restored.predict(X), net.predict(X))
+
+
 def test_read_only_input_reaches_torch_writable(tabular):
     # joblib hands workers read-only memmaps; torch warns (once) when it wraps one
     X, y = (a.copy() for a in tabular)
