@@ -322,7 +322,7 @@ class NetMixin:
     def __getstate__(self):
         state = super().__getstate__()
         state.pop("gpu_claim_", None)  # a lock held by this process, for the running fit only
-        state.pop("_checked_X", None)  # the running fit's data: a net pickled by a callback
+        state.pop("checked_X_", None)  # the running fit's data: a net pickled by a callback
         return state
 
     def __setstate__(self, state):
@@ -458,7 +458,7 @@ class NetMixin:
             )
         if len(X) == 0:
             raise ValueError(f"Input X has 0 samples (shape {X.shape}); at least 1 is required.")
-        X = self._last_steps(X)
+        self._last_steps(X)  # a seq_len longer than the windows fails here, before training
         if not self.allow_nan and np.isnan(X).any():
             raise ValueError(
                 f"Input X contains NaN; {type(self).__name__} does not accept missing values. "
@@ -475,9 +475,10 @@ class NetMixin:
         return X
 
     def _last_steps(self, X):
-        """The last ``seq_len`` steps of each window of X (all of them without ``seq_len``)."""
+        """The last ``seq_len`` steps of each window of X, an array or a batch tensor (all of
+        them without ``seq_len``)."""
         seq_len = python_scalar(getattr(self, "seq_len", None))
-        if seq_len is None:
+        if seq_len is None or isinstance(X, dict):
             return X
         check_number("seq_len", seq_len, low=1, integer=True)
         if seq_len > X.shape[1]:
@@ -619,10 +620,16 @@ class NetMixin:
     def _stratified_split(self):
         return False
 
+    def infer(self, x, **fit_params):
+        # Cut at the module's input, so that every path to it (arrays, skorch Datasets, a
+        # predefined validation split) reads the same last seq_len steps.
+        return super().infer(self._last_steps(x), **fit_params)
+
     def get_dataset(self, X, y=None):
         # fit and partial_fit hand skorch the X they checked: checked again, an array would
         # look like one passed without the feature names it was fitted with
-        if not is_dataset(X) and X is not self.__dict__.get("_checked_X"):
+        if not is_dataset(X) and not ("checked_X_" in self.__dict__
+                                      and X is self.__dict__["checked_X_"]):
             X = self._check_X(X)
         return super().get_dataset(X, y)
 
@@ -685,7 +692,7 @@ class NetMixin:
             torch.set_num_threads(python_scalar(self.num_threads))
         self.num_threads_ = torch.get_num_threads()
         claim = None
-        self.__dict__["_checked_X"] = X
+        self.__dict__["checked_X_"] = X
         try:
             claim = self._claim_gpu(reset)
             if claim is not None:
@@ -700,7 +707,7 @@ class NetMixin:
                 raise KeyboardInterrupt
             return self
         finally:
-            del self.__dict__["_checked_X"]
+            del self.__dict__["checked_X_"]
             if self.num_threads is not None:
                 # A reused worker must not keep this fit's count: later fits there would
                 # oversubscribe the cores its share was computed for.

@@ -59,6 +59,9 @@ class ModelFamily:
 
     def __post_init__(self):
         _check_task(self.name, self.task)
+        if self.scorers is not None and not isinstance(self.scorers, dict):
+            raise ValueError(f"Model family {self.name!r}: scorers must be a dict of name -> "
+                             f"scorer(estimator, X, y) or None; got {self.scorers!r}.")
         bad = [name for name, scorer in (self.scorers or {}).items()
                if not (isinstance(name, str) and callable(scorer))]
         if bad:

@@ -189,6 +189,10 @@ def test_pipeline_and_pandas_output(tiny_tabular, tiny_autoencoder):
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # fitted on the scaler's named columns, scored on them
         assert pipe.score(frame) < 0
+    net = pipe[-1]
+    with pytest.warns(UserWarning, match="X does not have valid feature names") as caught:
+        net.score(np.asarray(pipe[0].transform(frame)))
+    assert len(caught) == 1
     # set_output is state that clone keeps, not a constructor parameter.
     net = tiny_autoencoder().set_output(transform="pandas")
     assert "_sklearn_output_config" not in net.get_params()

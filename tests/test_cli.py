@@ -405,8 +405,9 @@ def test_each_strategy_runs_and_resumes(tmp_path, capsys, strategy, space, n_can
      "dataset 'market' is multitask with 3-D X."),
     (["--model", "cnn-lstm", "--data", "market", "--data-param", "n_steps=200",
       "--scoring", "r2"],
-     "--scoring r2 cannot score a multitask search: leave --scoring out (the model's own "
-     "score()) or use the model's metrics: n_parameters, accuracy, neg_mse, combined."),
+     "--scoring r2 cannot score a multitask search: use the model's metrics (score, accuracy, "
+     "neg_mse, combined; then n_parameters if you like), or leave --scoring out for its "
+     "score()."),
     (["--model", "cnn-lstm", *DATA], "model 'cnn-lstm' is a multitask model"),
 ])
 def test_mismatched_model_and_data_exit_before_training(tmp_path, capsys, pair, message):
@@ -468,6 +469,15 @@ def test_unsupervised_model_searches_any_tabular_data_without_y(tmp_path):
     assert main(["--quiet", "train", "--config", str(out / "best_config.yaml"), "--epochs", "1",
                  "--out", str(tmp_path / "model")]) == 0
     assert yaml.safe_load((tmp_path / "model" / "config.yaml").read_text())["test_score"] < 0
+    # its score by name, with the model's size recorded after it
+    sized = tmp_path / "sized"
+    assert main(["--quiet", "search", "--model", "autoencoder", "--data", "diabetes",
+                 "--strategy", "baseline", "--epochs", "1", "--cv", "2", "--scoring",
+                 "score,n_parameters", "--out", str(sized)]) == 0
+    search = joblib.load(sized / "search.joblib")
+    assert search.cv_results_["mean_test_score"][0] == \
+        joblib.load(out / "search.joblib").cv_results_["mean_test_score"][0]
+    assert search.cv_results_["mean_test_n_parameters"][0] > 0
 
 
 def tiny_search(out, space, *extra):

@@ -117,6 +117,21 @@ def test_seq_len_reads_the_last_steps_of_each_window(tiny_sine, tiny_lstm):
     np.testing.assert_array_equal(restored.predict(tiny_sine.X_test), cut.predict(tiny_sine.X_test))
 
 
+def test_seq_len_applies_to_skorch_datasets_too(tiny_sine, tiny_lstm):
+    # a validation set given as a Dataset is scored on the steps the net trains on
+    from skorch.dataset import Dataset
+    from skorch.helper import predefined_split
+
+    X, y = tiny_sine.X_test, tiny_sine.y_test
+    valid = Dataset(X, y.reshape(-1, 1))  # 2-D, as the net makes a 1-D y it is given
+    net = tiny_lstm(seq_len=8, max_epochs=1, train_split=predefined_split(valid))
+    net.fit(tiny_sine.X, tiny_sine.y)
+    predicted = net.predict(X)
+    np.testing.assert_array_equal(net.predict(valid), predicted)
+    assert net.history[-1, "valid_loss"] == pytest.approx(np.mean((predicted - y) ** 2),
+                                                          rel=1e-5)
+
+
 def test_seq_len_is_searched_like_any_parameter(tiny_sine, tiny_lstm):
     # One dataset, one set of folds: every window length predicts the same targets; a length
     # longer than the windows fails with its reason and the rest go on.

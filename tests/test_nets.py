@@ -221,10 +221,12 @@ def test_dataframe_column_names_are_recorded(tabular):
 
 
 class PickleAtTrainEnd(Callback):
-    """Pickles the net inside fit, as the experiment store's checkpoint does."""
+    """Pickles the net inside fit, as the experiment store's checkpoint does, and lists its
+    parameters, as a clone made there would."""
 
     def on_train_end(self, net, **kwargs):
         self.pickled = pickle.dumps(net)
+        self.params = net.get_params(deep=False)
 
 
 def test_a_net_pickled_during_fit_leaves_the_data_behind(tabular):
@@ -232,8 +234,12 @@ def test_a_net_pickled_during_fit_leaves_the_data_behind(tabular):
     pickler = PickleAtTrainEnd()
     net = MLPRegressor(max_epochs=1, callbacks=[("pickle", pickler)]).fit(X, y)
     restored = pickle.loads(pickler.pickled)
-    assert "_checked_X" not in vars(restored) and "_checked_X" not in vars(net)
+    assert not any(isinstance(value, np.ndarray) for value in vars(restored).values())
+    assert not any(isinstance(value, np.ndarray) for value in pickler.params.values())
+    assert "checked_X_" not in vars(net)
     np.testing.assert_array_equal(restored.predict(X), net.predict(X))
+    with pytest.raises(ValueError, match="expects X of shape .* got a 0-D array"):
+        net.predict(None)
 
 
 def test_read_only_input_reaches_torch_writable(tabular):

@@ -39,4 +39,7 @@ def test_family_validation():
     with pytest.raises(ValueError, match=r"scorers must map names to callables scorer\(estimator"
                                          r", X, y\); \['size'\] do not"):
         ModelFamily("m", dict, "regression", scorers={"ok": len, "size": "n_parameters"})
+    with pytest.raises(ValueError, match=r"scorers must be a dict of name -> scorer\(estimator, "
+                                         r"X, y\) or None; got \['acc'\]"):
+        ModelFamily("m", dict, "regression", scorers=["acc"])
     assert DatasetFamily("d", lambda **kw: Bunch(**kw), "unsupervised").load(X=1).X == 1

@@ -107,12 +107,18 @@ def check_compatible(model_name, family, estimator, data_name, data):
                          "(skhyper list shows each family's task).")
 
 
+def own_score(estimator, X, y=None):
+    """The estimator's own ``score``, as a scorer (what a search uses without a scorer)."""
+    return estimator.score(X) if y is None else estimator.score(X, y)
+
+
 def family_scorers(family):
-    """The metrics ``--scoring`` takes besides scikit-learn's names: the family's own, and
-    every family's model size (``n_parameters``, which the report's Pareto front minimises)."""
+    """The metrics ``--scoring`` takes besides scikit-learn's names: the family's own, the
+    estimator's ``score`` and the model size (``n_parameters``, which the report's Pareto
+    front minimises)."""
     from ..model_size import n_parameters_scorer
 
-    return {"n_parameters": n_parameters_scorer, **(family.scorers or {})}
+    return {"score": own_score, **(family.scorers or {}), "n_parameters": n_parameters_scorer}
 
 
 def scoring_for(scoring, family, data):
@@ -140,10 +146,10 @@ def scoring_for(scoring, family, data):
         check_scoring_name(name, own)
         if task in OWN_SCORE_TASKS:
             # Scorer names compare predictions with a 1-D y; these tasks have no such y.
-            given = ", ".join(own)
-            raise UsageError(f"--scoring {name} cannot score a {task} search: leave --scoring "
-                             f"out (the model's own score()) or use the model's metrics: "
-                             f"{given}.")
+            given = ", ".join(name for name in own if name != "n_parameters")
+            raise UsageError(f"--scoring {name} cannot score a {task} search: use the model's "
+                             f"metrics ({given}; then n_parameters if you like), or leave "
+                             "--scoring out for its score().")
         resolved[name] = name
     if len(resolved) == 1 and isinstance(resolved[names[0]], str):
         return names[0]

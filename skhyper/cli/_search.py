@@ -124,9 +124,9 @@ def run_search(args):
     scoring = scoring_for(args.scoring, family, data)
     if strategy == "halving" and isinstance(scoring, dict):
         raise UsageError(f"--scoring {args.scoring}: --strategy halving takes one "
-                         "scikit-learn scorer name only (HalvingGridSearchCV refuses the "
-                         "multi-metric scoring that several names and a model's own metrics "
-                         "need). Use --strategy staged, which takes them.")
+                         "scikit-learn scorer name only: HalvingGridSearchCV refuses "
+                         "multi-metric scoring, through which the command also records a "
+                         "model's own metrics by name. Use --strategy staged, which takes them.")
     config = _search_config(args, space, scoring_names(scoring), epochs)
     fixed = {}
     if space is not None:

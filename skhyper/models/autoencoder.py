@@ -311,8 +311,8 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NetMixin, N
 
         Higher is better, so searches maximise it; ``y`` is ignored.
         """
-        reconstruction = self.predict(X)  # X as given: with the feature names it may carry
-        X = self._check_X(X)
+        reconstruction = self.predict(X)  # checks X as given, with any feature names
+        X = np.asarray(X, dtype=np.float32)
         observed = ~np.isnan(X)
         error = reconstruction[observed].astype(np.float64) - X[observed]
         return -float(np.mean(error ** 2))

@@ -105,7 +105,9 @@ class StagedHalvingSearchCV(BaseSearchCV):
         reproducible.
     error_score : "raise" or float, default=np.nan
         Score of a candidate whose training or scoring raised (NaN loss included); it is
-        recorded as failed with its message and dropped. "raise" re-raises.
+        recorded as failed with its message and dropped, except in the extended stage, where it
+        keeps the complete evaluation it had (its ``error`` says what failed after).
+        "raise" re-raises.
     return_train_score : bool, default=False
         Also score each evaluation on its fold's training part (``split{k}_train_score``,
         ``mean_train_score``, ... as in GridSearchCV), at the cost of predicting it.
