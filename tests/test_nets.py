@@ -12,6 +12,7 @@ import torch
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import GridSearchCV
+from skorch import NeuralNet
 from skorch.callbacks import Callback, EarlyStopping, GradientNormClipping, LRScheduler
 from skorch.dataset import Dataset
 
@@ -281,6 +282,29 @@ def test_partial_fit_declares_every_class_on_its_first_call():
         clf.partial_fit(X[:2], np.array(["a", "d"]))
     with pytest.raises(ValueError, match=r"label\(s\) \['c'\].*classes \['a', 'b'\]"):
         clone(clf).partial_fit(X, y, classes=["a", "b"])
+
+
+def test_pickled_tensors_and_their_holders_travel_together(tabular):
+    X, y = tabular
+    net = MLPRegressor(max_epochs=2, lr_scheduler="plateau", patience=5).fit(X, y)
+    restored = pickle.loads(pickle.dumps(net))
+    callbacks = dict(restored.callbacks_)
+    # one object graph: the scheduler steps the net's own optimizer, not a copy of it
+    assert callbacks["lr_scheduler"].lr_scheduler_.optimizer is restored.optimizer_
+    np.testing.assert_array_equal(restored.predict(X), net.predict(X))
+    restored.partial_fit(X, y, epochs=1)
+    net.partial_fit(X, y, epochs=1)
+    np.testing.assert_array_equal(restored.predict(X), net.predict(X))
+
+
+def test_net_pickled_in_skorchs_format_loads(tabular):
+    # as an experiment store written before the nets pickled their tensors in one archive
+    X, y = tabular
+    net = MLPRegressor(max_epochs=1).fit(X, y)
+    state = NeuralNet.__getstate__(net)
+    old = MLPRegressor.__new__(MLPRegressor)
+    old.__setstate__(state)
+    np.testing.assert_array_equal(old.predict(X), net.predict(X))
 
 
 def test_net_pickled_before_the_split_seed_existed_continues_training(tabular):
