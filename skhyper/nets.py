@@ -15,6 +15,7 @@ import io
 import math
 import warnings
 
+import cloudpickle
 import numpy as np
 import torch
 # torch.optim imports it at the first optimizer (about 2 s): imported with the nets, it is not
@@ -335,7 +336,9 @@ class NetMixin:
         archived = {key: state.pop(key) for key in list(state)
                     if isinstance(key, str) and key.startswith(prefixes)}
         buffer = io.BytesIO()
-        torch.save(archived, buffer)
+        # cloudpickle, as joblib's workers: a callback or module class of the user's script
+        # (__main__) travels by value
+        torch.save(archived, buffer, pickle_module=cloudpickle)
         state[TORCH_ARCHIVE] = buffer.getvalue()
         return state
 

@@ -297,6 +297,17 @@ def test_pickled_tensors_and_their_holders_travel_together(tabular):
     np.testing.assert_array_equal(restored.predict(X), net.predict(X))
 
 
+def test_classes_of_the_users_script_travel_by_value(tabular):
+    # joblib's workers lack the script's __main__: a search that ships a fitted net there
+    # (the staged search continues fold models in workers) needs its classes by value
+    X, y = tabular
+    ScriptCallback = type("ScriptCallback", (Callback,), {"__module__": "__main__"})
+    net = MLPRegressor(max_epochs=1, callbacks=[("mine", ScriptCallback())]).fit(X, y)
+    restored = pickle.loads(pickle.dumps(net))
+    assert type(dict(restored.callbacks_)["mine"]).__name__ == "ScriptCallback"
+    np.testing.assert_array_equal(restored.predict(X), net.predict(X))
+
+
 def test_net_pickled_in_skorchs_format_loads(tabular):
     # as an experiment store written before the nets pickled their tensors in one archive
     X, y = tabular
