@@ -353,7 +353,7 @@ class NetMixin:
             state.update(torch.load(io.BytesIO(state.pop(TORCH_ARCHIVE)),
                                     map_location=map_location, weights_only=False))
             self.__dict__.update(state)
-        else:  # pickled in skorch's format (skhyper 0.1.0 before this change)
+        else:  # skorch's format, as an earlier skhyper wrote its experiment stores
             super().__setstate__(state)
         if "device_" in state:
             self.__dict__["device_"] = self.__dict__["device"]
