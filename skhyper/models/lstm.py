@@ -76,8 +76,9 @@ class LSTMRegressor(NetRegressor):
     module_params = ("hidden_size", "num_layers", "dropout", "bidirectional", "output")
 
     def __init__(self, hidden_size=128, num_layers=2, dropout=0.2, bidirectional=False,
-                 output="last", *, seq_len=None, module=LSTMModule, lr=1e-3, weight_decay=1e-5, batch_size=64,
-                 max_epochs=50, patience=15, grad_clip=1.0, lr_scheduler="plateau", **kwargs):
+                 output="last", *, seq_len=None, module=LSTMModule, lr=1e-3, weight_decay=1e-5,
+                 batch_size=64, max_epochs=50, patience=15, grad_clip=1.0, lr_scheduler="plateau",
+                 **kwargs):
         kwargs.setdefault("lr_scheduler__factor", 0.5)
         kwargs.setdefault("lr_scheduler__patience", 5)
         super().__init__(module, lr=lr, weight_decay=weight_decay, batch_size=batch_size,

@@ -202,8 +202,9 @@ class StagedRun:
         drawn = {_point(c.params) for c in self.candidates}
         fresh = []
         for params in params_list:
-            if _point(params) not in drawn:
-                drawn.add(_point(params))
+            point = _point(params)
+            if point not in drawn:
+                drawn.add(point)
                 fresh.append(params)
         new = [Candidate(len(self.candidates) + i, dict(p), len(self.splits), bracket)
                for i, p in enumerate(fresh)]
