@@ -3,8 +3,8 @@ reproducibility (sequential, parallel, dask, resumed from a store)."""
 
 import pickle
 import re
+import tracemalloc
 import warnings
-import weakref
 
 import numpy as np
 import pandas as pd
@@ -169,28 +169,59 @@ class PeaksAtEpoch(BaseEstimator):
         return -abs(self.t_ - self.peak)
 
 
-class CountsLiveModels(PeaksAtEpoch):
-    """Records, at each epoch, how many of its instances that trained are still alive."""
+class HoldsAMegabyte(PeaksAtEpoch):
+    """Pickles to about 1 MB; records, at each epoch, the memory Python holds (tracemalloc)."""
 
-    live, seen = weakref.WeakSet(), []
+    held = []
 
     def partial_fit(self, X, y=None):
-        CountsLiveModels.live.add(self)  # a model no longer referenced leaves it at once
-        CountsLiveModels.seen.append(len(CountsLiveModels.live))
+        self.weights_ = getattr(self, "weights_", None)
+        if self.weights_ is None:
+            self.weights_ = np.ones(MEGABYTE // 8)
+        HoldsAMegabyte.held.append(tracemalloc.get_traced_memory()[0])
         return super().partial_fit(X, y)
 
 
+MEGABYTE = 2 ** 20
+
+
 def test_fold_models_of_pruned_candidates_are_freed():
-    CountsLiveModels.seen.clear()
-    search = StagedHalvingSearchCV(
-        CountsLiveModels(), {"peak": list(range(1, 10))}, min_epochs=1, max_epochs=3,
-        factor=3, cv=2, top_k=0, random_state=0,
-    ).fit(np.zeros((12, 2)))
-    seen = CountsLiveModels.seen
-    # rung 0: 9 candidates x 2 folds; rung 1: the 3 survivors' 6 fold models (18 were kept)
-    assert seen[:18] == list(range(1, 19)) and max(seen[18:-3]) == 6
-    assert seen[-3:] == [1, 1, 1]  # the refit, 3 epochs, with no fold model left
+    HoldsAMegabyte.held.clear()
+    tracemalloc.start()
+    try:
+        search = StagedHalvingSearchCV(
+            HoldsAMegabyte(), {"peak": list(range(1, 10))}, min_epochs=1, max_epochs=3,
+            factor=3, cv=2, top_k=0, random_state=0,
+        ).fit(np.zeros((12, 2)))
+    finally:
+        tracemalloc.stop()
+    held = np.array(HoldsAMegabyte.held) / MEGABYTE
+    # rung 0 keeps 9 candidates x 2 folds; rung 1 trains on the 3 survivors' 6 fold models
+    # (18 if the pruned ones were kept)
+    assert held[17] > 16 and held[18:-3].max() < 10
+    assert held[-3:].max() < 3  # the refit, 3 epochs, with no fold model left
     assert search.best_estimator_.t_ == 3
+
+
+def test_the_searching_process_never_unpickles_a_fold_model():
+    # Units return their fold models pickled and unpickle them where they train on: a
+    # parent process that unpickled them would place every net on its device (a Dask client
+    # may have no GPU at all).
+    CountsUnpickling.in_this_process = 0
+    search = StagedHalvingSearchCV(
+        CountsUnpickling(), {"peak": [1, 2, 3, 4]}, min_epochs=1, max_epochs=4, factor=2,
+        cv=2, top_k=1, extended_epochs=6, n_jobs=2, random_state=0,
+    ).fit(np.zeros((12, 2)))
+    assert search.n_epochs_total_ == 4 * 2 * 1 + 2 * 2 * 1 + 1 * 2 * 2 + 1 * 2 * 2
+    assert CountsUnpickling.in_this_process == 0
+
+
+class CountsUnpickling(PeaksAtEpoch):
+    in_this_process = 0
+
+    def __setstate__(self, state):
+        CountsUnpickling.in_this_process += 1
+        self.__dict__.update(state)
 
 
 def test_extended_stage_keeps_the_evaluation_it_entered_with_when_training_on_is_worse():
@@ -250,7 +281,7 @@ def test_a_cosine_schedule_spans_the_searchs_epochs_in_every_fold_and_the_refit(
         random_state=0, store=store,
     ).fit(X)
     assert search.cv_results_["epochs"][search.best_index_] == 4
-    folds = [est for est, record in map(pickle.loads, store.fits.values())
+    folds = [pickle.loads(est) for est, record in map(pickle.loads, store.fits.values())
              if record["candidate"] == search.best_index_ and record["epochs"] == 4
              and record["fold"] is not None]
     refit_lr = search.best_estimator_.history[:, "event_lr"]
@@ -725,6 +756,8 @@ def test_warm_start_estimator_whose_max_iter_counts_the_total(clf_data):
     # rungs at 2 and 6 boosting iterations: every stored fold model has its rung's count
     for key in store.fits:
         model, record = store.load_fit(key)
+        if record["stage"] != "refit":
+            model = pickle.loads(model)  # a unit's model is stored as the bytes it returned
         assert model.n_iter_ == record["epochs"] == record["history"][-1]["epoch"]
     assert search.best_estimator_.n_iter_ == 6
 

@@ -41,7 +41,7 @@ class Candidate:
     epochs: int = 0
     status: str = "ok"
     error: str = ""
-    models: list = field(default=None)
+    models: list = field(default=None)  # per fold: pickled (bytes) by the unit that trained it
     fold_epochs: list = field(default=None)  # epochs actually trained per fold
     scores: list = field(default=None)  # {metric: float} per fold
     train_scores: list = field(default=None)  # the same on the training part (when asked)
@@ -111,7 +111,7 @@ class StagedRun:
         """Train each ``(candidate, target_epochs)`` on every fold up to rung ``rung``."""
         search, store = self.search, self.search.store
         self._evaluation += 1
-        tasks = []
+        tasks, models = [], []
         for cand, target in targets:
             for fold, (train, test) in enumerate(self.splits):
                 key, loaded = None, None
@@ -133,20 +133,25 @@ class StagedRun:
                         **clone(cand.params, safe=False))
                 # counted now: a failing fold moves cand.epochs before a lazy Parallel (n_jobs=1)
                 # builds the next fold's call
-                tasks.append((cand, fold, key, target, target - cand.epochs, model, train, test))
+                tasks.append((cand, fold, key, target, target - cand.epochs, train, test))
+                models.append(model)
         self._log(f"{stage} rung {rung}: {len(targets)} candidate(s), {len(tasks)} unit(s) "
                   f"to train")
         start, work = time.perf_counter(), 0.0
-        parallel = Parallel(n_jobs=search.n_jobs, return_as="generator")
-        results = parallel(
-            delayed(run_unit)(
-                model, self.X, self.y, train, test, n_epochs, self.scorer,
-                seed=unit_seed(search.random_state, cand.index, fold, rung),
-                classes=self.classes, fit_params=self.fit_params,
-                error_score=search.error_score, train_score=search.return_train_score)
-            for cand, fold, key, target, n_epochs, model, train, test in tasks
-        )
-        for (cand, fold, key, target, *_), (model, result) in zip(tasks, results):
+
+        def calls():
+            for i, (cand, fold, key, target, n_epochs, train, test) in enumerate(tasks):
+                # handed over: the unit returns the model trained on, and the old one (a fold
+                # model of each candidate per unit) should not stay in memory until the rung ends
+                model, models[i] = models[i], None
+                yield delayed(run_unit)(
+                    model, self.X, self.y, train, test, n_epochs, self.scorer,
+                    seed=unit_seed(search.random_state, cand.index, fold, rung),
+                    classes=self.classes, fit_params=self.fit_params,
+                    error_score=search.error_score, train_score=search.return_train_score)
+
+        results = Parallel(n_jobs=search.n_jobs, return_as="generator")(calls())
+        for (cand, fold, key, target, *_), (pickled, result) in zip(tasks, results):
             work += result["fit_time"] + result["score_time"]
             history = [
                 {"epoch": cand.fold_epochs[fold] + i + 1, **losses}
@@ -159,10 +164,9 @@ class StagedRun:
                 fit_time=result["fit_time"], score_time=result["score_time"],
                 status=result["status"], error=result["error"], history=history,
             )
-            kept = model if result["status"] == "ok" else None
             if store is not None:
-                store.save_fit(key, kept, record)  # as each unit completes: nothing is lost
-            self._apply(cand, fold, kept, record)
+                store.save_fit(key, pickled, record)  # as each unit completes: nothing is lost
+            self._apply(cand, fold, pickled, record)
         if tasks:
             # work / wall near n_jobs means the workers were busy; lower, that they waited
             self._log(f"{stage} rung {rung}: {time.perf_counter() - start:.1f}s wall, "

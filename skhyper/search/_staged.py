@@ -118,8 +118,9 @@ class StagedHalvingSearchCV(BaseSearchCV):
         Resume support: an object with ``load_fit(key) -> (estimator, record) | None`` and
         ``save_fit(key, estimator, record)`` (e.g. ``skhyper.tracking.ExperimentStore``).
         Each finished unit, and the final refit, is saved at once; what the store already has
-        is not trained again.
-        The store must copy (serialise) the estimator it is given, and hand back a fresh one.
+        is not trained again. A unit's estimator is saved pickled (bytes), unpickled only by
+        the unit that trains it on; the refit is saved as the estimator itself.
+        The store must copy (serialise) what it is given, and hand back a fresh copy.
 
     Attributes
     ----------

@@ -3,11 +3,17 @@
 A unit is deterministic from its inputs wherever it runs: torch is seeded from
 ``(random_state, c, k, r)`` for its training (:func:`skhyper.parallel.torch_seed`), and the
 estimator it continues is the one the previous rung returned (or that a store saved).
+
+A unit returns its fitted estimator pickled, and the search holds and stores it so: only the
+unit that continues it unpickles it. The searching process never places a net on a device (it
+may have no GPU, as a Dask client, or would hold every fold model on the workers' GPUs).
 """
 
 import numbers
+import pickle
 import time
 
+import cloudpickle
 import joblib
 import numpy as np
 from sklearn.utils.metaestimators import _safe_split
@@ -70,21 +76,28 @@ def run_unit(estimator, X, y, train, test, n_epochs, scorer, *, seed=None, class
     """Train ``estimator`` for ``n_epochs`` more epochs on ``train``, score it on ``test``
     (and on ``train`` too when ``train_score``).
 
+    ``estimator`` is an unfitted estimator, or the bytes an earlier unit returned.
+
     Returns
     -------
-    estimator : the trained estimator (the same object, trained in place)
+    pickled : bytes or None
+        The trained estimator, pickled (with cloudpickle: classes of the user's script travel
+        by value); None when the unit failed.
     result : dict
         ``losses`` (per-epoch dicts), ``scores`` and ``train_scores`` ({metric: float}, empty
         when failed or not asked for), ``fit_time``, ``score_time`` (of the test part),
         ``status`` ("ok" or "failed") and ``error`` (message).
     """
     fit_params = _check_method_params(X, params=fit_params or {}, indices=train)
-    X_train, y_train = _safe_split(estimator, X, y, train)
-    X_test, y_test = _safe_split(estimator, X, y, test, train)
     result = dict(losses=[], scores={}, train_scores={}, fit_time=0.0, score_time=0.0,
                   status="ok", error="")
     start = time.perf_counter()
     try:
+        if isinstance(estimator, bytes):
+            estimator = pickle.loads(estimator)
+        X_train, y_train = _safe_split(estimator, X, y, train)
+        X_test, y_test = _safe_split(estimator, X, y, test, train)
+        start = time.perf_counter()
         with torch_seed(seed):
             result["losses"] = train_epochs(estimator, X_train, y_train, n_epochs, classes,
                                             **fit_params)
@@ -94,6 +107,7 @@ def run_unit(estimator, X, y, train, test, n_epochs, scorer, *, seed=None, class
         result["score_time"] = time.perf_counter() - start
         if train_score:
             result["train_scores"] = _score(scorer, estimator, X_train, y_train)
+        pickled = cloudpickle.dumps(estimator, protocol=pickle.HIGHEST_PROTOCOL)
     except Exception as exc:  # a failing candidate is recorded, the search goes on
         if error_score == "raise":
             raise
@@ -101,4 +115,5 @@ def run_unit(estimator, X, y, train, test, n_epochs, scorer, *, seed=None, class
                       train_scores={},
                       fit_time=time.perf_counter() - start if not result["fit_time"]
                       else result["fit_time"])
-    return estimator, result
+        pickled = None
+    return pickled, result

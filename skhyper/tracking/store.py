@@ -209,9 +209,10 @@ class ExperimentStore:
         return estimator, record
 
     def save_fit(self, key, estimator, record):
-        """Store a completed unit: ``estimator`` (pickled) and ``record`` (plain values; params,
-        fold, stage, rung, epochs, scores, fit_time, score_time, status, error and history are
-        also kept as columns for the queries). :meth:`load_fit` returns the whole record."""
+        """Store a completed unit: ``estimator`` (pickled; the staged search's units give it
+        already pickled, as bytes) and ``record`` (plain values; params, fold, stage, rung,
+        epochs, scores, fit_time, score_time, status, error and history are also kept as
+        columns for the queries). :meth:`load_fit` returns both as they were given."""
         blob = pickle.dumps(estimator, protocol=pickle.HIGHEST_PROTOCOL) \
             if estimator is not None else None
         values = (
