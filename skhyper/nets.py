@@ -25,7 +25,7 @@ from skorch import NeuralNet, NeuralNetClassifier, NeuralNetRegressor
 from skorch.callbacks import (Callback, EarlyStopping, EpochScoring, GradientNormClipping,
                               LRScheduler)
 from skorch.dataset import Dataset, ValidSplit
-from skorch.utils import get_map_location, is_dataset
+from skorch.utils import get_map_location, is_dataset, to_tensor
 from sklearn.metrics import accuracy_score
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils.multiclass import check_classification_targets
@@ -818,6 +818,15 @@ class NetRegressor(NetMixin, NeuralNetRegressor):
             raise ValueError(f"y has {n_outputs} outputs, but {type(self).__name__} was fitted "
                              f"with {self.n_outputs_}.")
         return y.reshape(len(y), -1)
+
+    def get_loss(self, y_pred, y_true, *args, **kwargs):
+        # A 1-D target the net did not prepare (a skorch Dataset of the user's, such as a
+        # predefined validation split) would broadcast against the (N, 1) predictions into an
+        # N x N loss.
+        y_true = to_tensor(y_true, device=self.device)
+        if y_true.ndim == 1 and y_pred.ndim == 2 and y_pred.shape == (len(y_true), 1):
+            y_true = y_true.view(-1, 1)
+        return super().get_loss(y_pred, y_true, *args, **kwargs)
 
     def predict(self, X):
         y_pred = super().predict(X)

@@ -132,6 +132,18 @@ def test_seq_len_applies_to_skorch_datasets_too(tiny_sine, tiny_lstm):
                                                           rel=1e-5)
 
 
+def test_a_validation_dataset_with_a_1d_target_is_scored_per_window(tiny_sine, tiny_lstm):
+    # torch broadcasts a (N,) target against (N, 1) predictions into an N x N loss
+    from skorch.dataset import Dataset
+    from skorch.helper import predefined_split
+
+    X, y = tiny_sine.X_test, tiny_sine.y_test
+    net = tiny_lstm(max_epochs=1, train_split=predefined_split(Dataset(X, y)))
+    net.fit(tiny_sine.X, tiny_sine.y)
+    assert net.history[-1, "valid_loss"] == pytest.approx(np.mean((net.predict(X) - y) ** 2),
+                                                          rel=1e-5)
+
+
 def test_seq_len_is_searched_like_any_parameter(tiny_sine, tiny_lstm):
     # One dataset, one set of folds: every window length predicts the same targets; a length
     # longer than the windows fails with its reason and the rest go on.
