@@ -170,6 +170,19 @@ def test_resume_refuses_changed_options(uninterrupted, space_file, capsys):
     assert "changes epochs" in err and err.count("\n") == 1
 
 
+def test_resume_says_when_no_stored_fit_matched(tmp_path, uninterrupted, space_file, capsys):
+    out = tmp_path / "search"
+    shutil.copytree(uninterrupted, out)
+    with sqlite3.connect(out / "store.sqlite") as db:  # keys another skhyper version made
+        db.execute("UPDATE fits SET key = key || '-other-version'")
+    assert main(["--quiet"] + [str(a) for a in grid_args(out, space_file)] + ["--resume"]) == 0
+    assert f"none of the {N_FITS} fits stored in {out} matched" in capsys.readouterr().err
+    assert yaml.safe_load((out / "run.yaml").read_text())["fits_restored"] == 0
+
+    assert main(["--quiet"] + [str(a) for a in grid_args(out, space_file)] + ["--resume"]) == 0
+    assert capsys.readouterr().err == ""  # this time every fit was restored
+
+
 def test_existing_search_needs_resume(uninterrupted, space_file, capsys):
     assert main([str(a) for a in grid_args(uninterrupted, space_file)]) == 2
     assert "pass --resume" in capsys.readouterr().err

@@ -1,5 +1,6 @@
 """``skhyper search``: run a strategy, store each fit as it completes, write the results."""
 
+import sys
 import time
 import warnings
 from collections import Counter
@@ -64,7 +65,7 @@ def _holds_nothing_to_resume(path):
     store = ExperimentStore(path)
     try:
         # all its fits, also those a search through the Python API saved outside any run
-        return bool(store.runs()["status"].isin(ABANDONED).all() and store.fits().empty)
+        return bool(store.runs()["status"].isin(ABANDONED).all() and store.n_fits() == 0)
     finally:
         store.close()
 
@@ -143,6 +144,7 @@ def run_search(args):
         staged_defaults(estimator, set(fixed) | set(param_space))
 
     store = _open_store(out, config, args.resume)
+    stored_before = store.n_fits()
     store.start_run(config)
     if strategy != "staged" and "callbacks" in estimator.get_params(deep=False):
         callbacks = list(estimator.get_params(deep=False)["callbacks"] or [])
@@ -177,6 +179,11 @@ def run_search(args):
     summary = _write_outputs(out, search, store, config, data, unsupervised, elapsed)
     if not args.quiet:
         _print_summary(out, summary)
+    if stored_before and not summary["fits_restored"]:
+        print(f"skhyper search: note: none of the {stored_before} fits stored in {out} matched "
+              "this search, so every fit was trained again. Fits are found by all of the "
+              "model's parameters and the data: another skhyper version (one that adds a "
+              "model parameter) or changed data makes new ones.", file=sys.stderr)
     return 0
 
 

@@ -174,6 +174,10 @@ class ExperimentStore:
         frame["config"] = frame["config"].map(json.loads)
         return frame
 
+    def n_fits(self):
+        """Number of fits the store holds: of every run, and those saved outside a run."""
+        return self._connect().execute("SELECT COUNT(*) FROM fits").fetchone()[0]
+
     def count_fits(self, run=None):
         """``(trained, restored)``: fits trained by ``run`` (default :attr:`run`) and fits it
         found already in the store."""
