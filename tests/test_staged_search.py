@@ -3,6 +3,7 @@ reproducibility (sequential, parallel, dask, resumed from a store)."""
 
 import pickle
 import re
+import threading
 import tracemalloc
 import warnings
 
@@ -484,6 +485,21 @@ def test_all_candidates_failing_raises_with_the_reasons(clf_data):
     search = StagedHalvingSearchCV(sgd(), {"alpha": [-1.0, -2.0]}, max_epochs=1, cv=2)
     with pytest.raises(ValueError, match="All 2 candidates failed.*alpha"):
         search.fit(X, y)
+
+
+class HoldsALockOnceTrained(PeaksAtEpoch):
+    def partial_fit(self, X, y=None):
+        self.lock_ = threading.Lock()  # no pickle takes it
+        return super().partial_fit(X, y)
+
+
+def test_a_model_that_cannot_be_pickled_fails_with_the_reason():
+    search = StagedHalvingSearchCV(HoldsALockOnceTrained(), {"peak": [1, 2]}, max_epochs=1,
+                                   cv=2)
+    with pytest.raises(ValueError, match="All 2 candidates failed.*The trained "
+                                         "HoldsALockOnceTrained cannot be pickled, which the "
+                                         "staged search needs"):
+        search.fit(np.zeros((12, 2)))
 
 
 class FailsOnFirstFold(SGDClassifier):

@@ -71,6 +71,15 @@ def _score(scorer, estimator, X, y):
     return _scores_of(scorer(estimator, X) if y is None else scorer(estimator, X, y))
 
 
+def _pickled(estimator):
+    try:
+        return cloudpickle.dumps(estimator, protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception as exc:
+        raise TypeError(f"The trained {type(estimator).__name__} cannot be pickled, which the "
+                        "staged search needs to train it on in a later rung, in any worker "
+                        f"({type(exc).__name__}: {exc}).") from exc
+
+
 def run_unit(estimator, X, y, train, test, n_epochs, scorer, *, seed=None, classes=None,
              fit_params=None, error_score=np.nan, train_score=False):
     """Train ``estimator`` for ``n_epochs`` more epochs on ``train``, score it on ``test``
@@ -107,7 +116,7 @@ def run_unit(estimator, X, y, train, test, n_epochs, scorer, *, seed=None, class
         result["score_time"] = time.perf_counter() - start
         if train_score:
             result["train_scores"] = _score(scorer, estimator, X_train, y_train)
-        pickled = cloudpickle.dumps(estimator, protocol=pickle.HIGHEST_PROTOCOL)
+        pickled = _pickled(estimator)
     except Exception as exc:  # a failing candidate is recorded, the search goes on
         if error_score == "raise":
             raise
