@@ -381,6 +381,23 @@ def test_resume_with_error_score_raise_raises_the_stored_failure(clf_data):
                               **settings).fit(X, y)
 
 
+def test_a_stored_fold_model_that_no_longer_unpickles_is_trained_again():
+    X, store = np.zeros((12, 2)), MemoryStore()
+    settings = dict(min_epochs=1, max_epochs=3, factor=3, cv=2, top_k=0, random_state=0)
+    reference = StagedHalvingSearchCV(PeaksAtEpoch(), {"peak": [1, 2, 3]}, store=store,
+                                      **settings).fit(X)
+    for key in [key for key in store.fits if "/rung0/" in key]:
+        # e.g. pickled with classes that a later version of the user's code moved
+        model, record = pickle.loads(store.fits[key])
+        store.fits[key] = pickle.dumps((b"not a pickle", record))
+    for key in [key for key in store.fits if "/rung0/" not in key]:
+        del store.fits[key]  # the search stopped after rung 0
+    with pytest.warns(RuntimeWarning, match="cannot be unpickled.*it is trained again"):
+        resumed = StagedHalvingSearchCV(PeaksAtEpoch(), {"peak": [1, 2, 3]}, store=store,
+                                        **settings).fit(X)
+    assert_same_results(reference.cv_results_, resumed.cv_results_)  # status included
+
+
 # --- results format -------------------------------------------------------------------------
 
 
@@ -493,13 +510,17 @@ class HoldsALockOnceTrained(PeaksAtEpoch):
         return super().partial_fit(X, y)
 
 
-def test_a_model_that_cannot_be_pickled_fails_with_the_reason():
-    search = StagedHalvingSearchCV(HoldsALockOnceTrained(), {"peak": [1, 2]}, max_epochs=1,
-                                   cv=2)
+def test_a_model_that_cannot_be_pickled_fails_where_it_would_train_on():
+    settings = dict(min_epochs=1, max_epochs=3, factor=3, cv=2, top_k=0, random_state=0)
     with pytest.raises(ValueError, match="All 2 candidates failed.*The trained "
                                          "HoldsALockOnceTrained cannot be pickled, which the "
                                          "staged search needs"):
-        search.fit(np.zeros((12, 2)))
+        StagedHalvingSearchCV(HoldsALockOnceTrained(), {"peak": [1, 2]}, **settings) \
+            .fit(np.zeros((12, 2)))
+    # where no later rung or store needs it (one rung), it is never pickled
+    search = StagedHalvingSearchCV(HoldsALockOnceTrained(), {"peak": [1, 2]},
+                                   **dict(settings, max_epochs=1)).fit(np.zeros((12, 2)))
+    assert list(search.cv_results_["status"]) == ["ok", "ok"]
 
 
 class FailsOnFirstFold(SGDClassifier):

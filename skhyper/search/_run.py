@@ -5,7 +5,9 @@ nothing but its parameters and fitted attributes.
 """
 
 import math
+import pickle
 import time
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -26,6 +28,22 @@ def _point(params):
         return params_hash(params)
     except Exception:
         return repr(sorted(params.items(), key=lambda item: item[0]))
+
+
+def _unpickles(model, key):
+    """Whether a fold model a store gave back (pickled, as units return them) unpickles here;
+    a RuntimeWarning says it is trained again where it does not (its classes moved, say)."""
+    if not isinstance(model, bytes):
+        return True  # a store written before units returned bytes unpickled it already
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # a copy to throw away: e.g. no GPU to load it on
+            pickle.loads(model)
+    except Exception as exc:
+        warnings.warn(f"The stored fit {key!r} cannot be unpickled ({type(exc).__name__}: "
+                      f"{exc}); it is trained again.", RuntimeWarning, stacklevel=3)
+        return False
+    return True
 
 
 @dataclass
@@ -80,6 +98,9 @@ class StagedRun:
         The prepared inputs of ``fit``.
     schedule : list of int
         Cumulative epochs per exploration rung.
+    final_epochs : int
+        The epochs no fold model trains past (the extended stage's, else the last rung's): a
+        unit that reaches them returns no model, unless the store saves it.
     fingerprint : str
         Hash of the search configuration, the first part of every store key.
     order : callable
@@ -90,12 +111,12 @@ class StagedRun:
     """
 
     def __init__(self, search, base_estimator, X, y, splits, fit_params, classes, scorer,
-                 schedule, fingerprint, order, score_of):
+                 schedule, final_epochs, fingerprint, order, score_of):
         self.search = search
         self.base_estimator = base_estimator
         self.X, self.y, self.splits = X, y, splits
         self.fit_params, self.classes, self.scorer = fit_params, classes, scorer
-        self.schedule, self.fingerprint = schedule, fingerprint
+        self.schedule, self.final_epochs, self.fingerprint = schedule, final_epochs, fingerprint
         self.order, self.score_of = order, score_of
         self.candidates = []
         self._records = []  # (evaluation, candidate, fold, record) per unit
@@ -122,6 +143,8 @@ class StagedRun:
                 if loaded is not None and loaded[1]["status"] == "failed" \
                         and search.error_score == "raise":
                     loaded = None  # trained again, to raise its error as asked
+                if loaded is not None and not _unpickles(loaded[0], key):
+                    loaded = None
                 if loaded is not None:
                     self._apply(cand, fold, *loaded)
                     continue
@@ -143,12 +166,13 @@ class StagedRun:
             for i, (cand, fold, key, target, n_epochs, train, test) in enumerate(tasks):
                 # handed over: the unit returns the model trained on, and the old one (a fold
                 # model of each candidate per unit) should not stay in memory until the rung ends
-                model, models[i] = models[i], None
+                model, models[i], cand.models[fold] = models[i], None, None
                 yield delayed(run_unit)(
                     model, self.X, self.y, train, test, n_epochs, self.scorer,
                     seed=unit_seed(search.random_state, cand.index, fold, rung),
                     classes=self.classes, fit_params=self.fit_params,
-                    error_score=search.error_score, train_score=search.return_train_score)
+                    error_score=search.error_score, train_score=search.return_train_score,
+                    keep=store is not None or target < self.final_epochs)
 
         results = Parallel(n_jobs=search.n_jobs, return_as="generator")(calls())
         for (cand, fold, key, target, *_), (pickled, result) in zip(tasks, results):

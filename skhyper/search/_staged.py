@@ -118,8 +118,9 @@ class StagedHalvingSearchCV(BaseSearchCV):
         Resume support: an object with ``load_fit(key) -> (estimator, record) | None`` and
         ``save_fit(key, estimator, record)`` (e.g. ``skhyper.tracking.ExperimentStore``).
         Each finished unit, and the final refit, is saved at once; what the store already has
-        is not trained again. A unit's estimator is saved pickled (bytes), unpickled only by
-        the unit that trains it on; the refit is saved as the estimator itself.
+        is not trained again. A unit's estimator is saved pickled (bytes), unpickled by the
+        unit that trains it on (and, on a resume, once here to check it); the refit is saved
+        as the estimator itself.
         The store must copy (serialise) what it is given, and hand back a fresh copy.
 
     Attributes
@@ -382,15 +383,16 @@ class StagedHalvingSearchCV(BaseSearchCV):
         self.rung_epochs_ = schedule
 
         total = self.extended_epochs or 2 * self.max_epochs
+        final_epochs = total if self.top_k else schedule[-1]  # no fold model trains past them
         net = trained_step(base_estimator)
         if hasattr(net, "schedule_params"):
             # an LR schedule over the search's epochs, not the estimator's own max_epochs: a
             # cosine would restart past it, and the refit follow another one than its folds
-            net.set_params(**net.schedule_params(total if self.top_k else schedule[-1]))
+            net.set_params(**net.schedule_params(final_epochs))
         fingerprint = self._fingerprint(base_estimator, X, y, splits, fit_params, schedule)
         run = StagedRun(
             self, base_estimator, X, y, splits, fit_params, classes, scorer, schedule,
-            fingerprint, order=self._order, score_of=self._score_of,
+            final_epochs, fingerprint, order=self._order, score_of=self._score_of,
         )
         run.draw(steps, self.param_space)
         run.explore()

@@ -76,12 +76,12 @@ def _pickled(estimator):
         return cloudpickle.dumps(estimator, protocol=pickle.HIGHEST_PROTOCOL)
     except Exception as exc:
         raise TypeError(f"The trained {type(estimator).__name__} cannot be pickled, which the "
-                        "staged search needs to train it on in a later rung, in any worker "
-                        f"({type(exc).__name__}: {exc}).") from exc
+                        "staged search needs to train it on later, in any worker, or to store "
+                        f"it ({type(exc).__name__}: {exc}).") from exc
 
 
 def run_unit(estimator, X, y, train, test, n_epochs, scorer, *, seed=None, classes=None,
-             fit_params=None, error_score=np.nan, train_score=False):
+             fit_params=None, error_score=np.nan, train_score=False, keep=True):
     """Train ``estimator`` for ``n_epochs`` more epochs on ``train``, score it on ``test``
     (and on ``train`` too when ``train_score``).
 
@@ -91,7 +91,7 @@ def run_unit(estimator, X, y, train, test, n_epochs, scorer, *, seed=None, class
     -------
     pickled : bytes or None
         The trained estimator, pickled (with cloudpickle: classes of the user's script travel
-        by value); None when the unit failed.
+        by value); None when the unit failed or ``keep`` is False (nothing trains it on).
     result : dict
         ``losses`` (per-epoch dicts), ``scores`` and ``train_scores`` ({metric: float}, empty
         when failed or not asked for), ``fit_time``, ``score_time`` (of the test part),
@@ -116,7 +116,7 @@ def run_unit(estimator, X, y, train, test, n_epochs, scorer, *, seed=None, class
         result["score_time"] = time.perf_counter() - start
         if train_score:
             result["train_scores"] = _score(scorer, estimator, X_train, y_train)
-        pickled = _pickled(estimator)
+        pickled = _pickled(estimator) if keep else None
     except Exception as exc:  # a failing candidate is recorded, the search goes on
         if error_score == "raise":
             raise
