@@ -1,5 +1,7 @@
 """The digits, diabetes and csv dataset families: contents, splits, errors, and searches."""
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -116,6 +118,41 @@ def test_csv_classification_keeps_labels_and_missing_cells_become_nan(tmp_path):
     assert np.isnan(data.X[0, 1]) and data.X[1, 1] == 0.5
     with pytest.raises(ValueError, match=r"Column 'label'.*not numeric.*'cat' in data row 1"):
         skhyper.load_dataset("csv", path=path, target="label")
+
+
+@pytest.fixture
+def sorted_classes_csv(tmp_path):
+    """30 rows sorted by class: 10 of a, then b, then c; x is the row number."""
+    path = tmp_path / "sorted.csv"
+    path.write_text("x,label\n" + "".join(f"{i},{'abc'[i // 10]}\n" for i in range(30)))
+    return path
+
+
+def test_csv_sorted_by_class_warns_and_shuffle_holds_out_a_stratified_part(sorted_classes_csv):
+    settings = dict(path=sorted_classes_csv, target="label", task="classification")
+    with pytest.warns(UserWarning, match=r"held-out last rows .* have the classes \['c'\] "
+                                         r"and the rest \['a', 'b', 'c'\]: is the file sorted"):
+        skhyper.load_dataset("csv", test_size=6, **settings)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        data = skhyper.load_dataset("csv", test_size=6, shuffle=True, **settings)
+    assert sorted(data.y_test) == ["a", "a", "b", "b", "c", "c"]  # stratified
+    rows = np.concatenate([data.X[:, 0], data.X_test[:, 0]])
+    assert sorted(rows) == list(range(30)) and list(rows) != list(range(30))
+    assert data.X.shape == (24, 1) and "held out at random (random_state=0)" in \
+        data.description
+    # the first training rows (an unshuffled K-fold's first fold) mix the classes too
+    assert len(set(data.y[:8])) == 3
+    again = skhyper.load_dataset("csv", test_size=6, shuffle=True, **settings)
+    np.testing.assert_array_equal(again.X, data.X)
+    other = skhyper.load_dataset("csv", test_size=6, shuffle=True, random_state=1, **settings)
+    assert list(other.X[:, 0]) != list(data.X[:, 0])
+    whole = skhyper.load_dataset("csv", shuffle=True, **settings)
+    assert sorted(whole.X[:, 0]) == list(range(30)) and len(set(whole.y[:8])) > 1
+    with pytest.raises(ValueError, match="shuffle=True with seq_len=3: windows"):
+        skhyper.load_dataset("csv", shuffle=True, seq_len=3, **settings)
+    with pytest.raises(ValueError, match="stratified by class, which failed: The test_size"):
+        skhyper.load_dataset("csv", shuffle=True, test_size=2, **settings)
 
 
 def test_csv_column_names_given_as_numbers_or_booleans(tmp_path):

@@ -1,8 +1,11 @@
 """The ``csv`` dataset: any CSV file, as tabular rows or as windows of consecutive rows.
 
 Rows are taken in file order (time order for series): windows are cut from consecutive rows and
-the held-out test part is the last rows, so nothing from the future leaks into training.
+the held-out test part is the last rows, so nothing from the future leaks into training. Tabular
+rows that are not in time order (a file sorted by class, say) are shuffled with ``shuffle=True``.
 """
+
+import warnings
 
 import difflib
 import numbers
@@ -11,6 +14,7 @@ import os
 import numpy as np
 import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
+from sklearn.model_selection import train_test_split
 from sklearn.utils import Bunch
 
 from ..validation import check_choice, check_number
@@ -80,6 +84,16 @@ def _split_rows(n_rows, test_size):
     return n_rows - n_test
 
 
+def _warn_if_sorted(y, y_test, path):
+    """Warn when the held-out last rows miss classes of the training part, or hold others."""
+    train, test = set(np.unique(y)), set(np.unique(y_test))
+    if train != test:
+        warnings.warn(
+            f"The held-out last rows of {path} have the classes {sorted(test, key=str)} and "
+            f"the rest {sorted(train, key=str)}: is the file sorted by class? shuffle=True "
+            "holds out a stratified random part instead.", UserWarning, stacklevel=3)
+
+
 def _windows(X, y, seq_len, stride, part, path):
     """(n_windows, seq_len, n_features) windows; the target is the window's last row."""
     if len(X) < seq_len:
@@ -92,7 +106,7 @@ def _windows(X, y, seq_len, stride, part, path):
 
 
 def load_csv(path, target=None, features=None, task=None, seq_len=None, stride=1,
-             test_size=None, sep=",", read_csv_kwargs=None):
+             test_size=None, sep=",", read_csv_kwargs=None, shuffle=False, random_state=0):
     """Load a CSV file as ``X`` (and ``y``), optionally as windows of consecutive rows.
 
     Parameters
@@ -121,6 +135,13 @@ def load_csv(path, target=None, features=None, task=None, seq_len=None, stride=1
         Field delimiter.
     read_csv_kwargs : dict or None, default=None
         Further :func:`pandas.read_csv` arguments (``skiprows``, ``na_values``, ...).
+    shuffle : bool, default=False
+        Tabular rows only: shuffle them, and hold out a random ``test_size`` (stratified for
+        classification) instead of the last rows, so that unshuffled K-fold splits and the
+        test part mix the file's rows. For files whose row order means nothing, such as a
+        table sorted by class. Windows (``seq_len``) keep their time order.
+    random_state : int, default=0
+        Seed of the shuffle.
 
     Returns
     -------
@@ -167,6 +188,12 @@ def load_csv(path, target=None, features=None, task=None, seq_len=None, stride=1
     if seq_len is not None:
         check_number("seq_len", seq_len, low=1, integer=True)
         check_number("stride", stride, low=1, integer=True)
+    check_choice("shuffle", shuffle, (False, True))
+    if shuffle and seq_len is not None:
+        raise ValueError(f"Invalid shuffle=True with seq_len={seq_len}: windows are cut from "
+                         "consecutive rows, which a shuffle would mix; windows keep the "
+                         "file's order.")
+    check_number("random_state", random_state, low=0, integer=True)
 
     X = _numeric(frame, names, path)
     if task == "unsupervised":
@@ -178,9 +205,22 @@ def load_csv(path, target=None, features=None, task=None, seq_len=None, stride=1
         y = y[:, 0] if len(targets) == 1 else y
 
     n_train = _split_rows(len(X), test_size)
+    if shuffle:
+        order = np.random.default_rng(random_state).permutation(len(X))
+        if n_train < len(X):  # both parts in shuffled order
+            try:
+                order = np.concatenate(train_test_split(
+                    np.arange(len(X)), test_size=len(X) - n_train, random_state=random_state,
+                    stratify=y if task == "classification" else None))
+            except ValueError as exc:  # a class too rare to be in both parts
+                raise ValueError(f"shuffle=True holds out a part of {path} stratified by "
+                                 f"class, which failed: {exc}") from exc
+        X, y = X[order], None if y is None else y[order]
     parts = {"": (X[:n_train], None if y is None else y[:n_train])}
     if n_train < len(X):
         parts["_test"] = (X[n_train:], None if y is None else y[n_train:])
+        if task == "classification" and not shuffle:
+            _warn_if_sorted(parts[""][1], parts["_test"][1], path)
     data = {}
     for suffix, (X_part, y_part) in parts.items():
         if seq_len is not None:
@@ -189,7 +229,12 @@ def load_csv(path, target=None, features=None, task=None, seq_len=None, stride=1
         data["X" + suffix], data["y" + suffix] = X_part, y_part
 
     shape = f"windows of {seq_len} rows (stride {stride})" if seq_len else "rows"
-    held_out = f", the last {len(X) - n_train} rows held out" if n_train < len(X) else ""
+    held_out = ""
+    if n_train < len(X):
+        held_out = f", {len(X) - n_train} rows held out at random (random_state=" \
+            f"{random_state})" if shuffle else f", the last {len(X) - n_train} rows held out"
+    elif shuffle:
+        held_out = f", rows shuffled (random_state={random_state})"
     return Bunch(
         **data, task=task, feature_names=names, target_names=targets,
         description=(
