@@ -46,6 +46,20 @@ def test_gpu_search_matches_its_sequential_run(tiny_lstm, tiny_sine):
         np.testing.assert_allclose(scores(), expected, rtol=1e-4)
 
 
+def test_staged_search_holds_no_fold_model_on_the_gpu_of_its_process(tiny_lstm, tiny_sine):
+    # The workers train on the GPU; their fold models come back pickled and stay bytes here.
+    from skhyper import StagedHalvingSearchCV
+
+    torch.cuda.reset_peak_memory_stats()
+    before = torch.cuda.memory_allocated()
+    search = StagedHalvingSearchCV(
+        tiny_lstm(device="auto"), {"lr": [1e-3, 3e-3, 1e-2, 3e-2]}, min_epochs=1, max_epochs=2,
+        factor=2, cv=KFold(2), top_k=0, n_jobs=2, refit=False, random_state=0,
+    ).fit(tiny_sine.X, tiny_sine.y)
+    assert torch.cuda.max_memory_allocated() == before
+    assert list(search.cv_results_["status"]).count("ok") == 2
+
+
 def test_real_out_of_memory_backs_off_to_a_smaller_batch(tiny_lstm):
     # Cap this process's CUDA allocator at 256 MiB: a batch of 4096 sequences of 200 steps through
     # a 512-unit LSTM needs gigabytes, a batch of a few dozen fits.
