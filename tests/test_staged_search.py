@@ -217,6 +217,45 @@ def test_the_searching_process_never_unpickles_a_fold_model():
     assert CountsUnpickling.in_this_process == 0
 
 
+class UnitClock:
+    """Stands in for the time module of the units: epochs advance it by their cost."""
+
+    now = 0.0
+
+    @staticmethod
+    def perf_counter():
+        return UnitClock.now
+
+
+class TakesItsTime(PeaksAtEpoch):
+    """Each epoch takes ``cost`` seconds on the units' clock; the costs land in ``trained``."""
+
+    trained = []
+
+    def __init__(self, peak=3, cost=1.0):
+        super().__init__(peak=peak)
+        self.cost = cost
+
+    def partial_fit(self, X, y=None):
+        TakesItsTime.trained.append(self.cost)
+        UnitClock.now += self.cost
+        return super().partial_fit(X, y)
+
+
+def test_units_known_to_take_longest_are_dispatched_first(monkeypatch):
+    from skhyper.search import _units
+
+    monkeypatch.setattr(_units, "time", UnitClock)
+    TakesItsTime.trained.clear()
+    # the survivors are the peak=1 candidates, cheap (index 0) and costly (index 2)
+    StagedHalvingSearchCV(
+        TakesItsTime(), {"peak": [1, 2], "cost": [1.0, 5.0]}, min_epochs=1, max_epochs=2,
+        factor=2, cv=2, top_k=0, refit=False, random_state=0,
+    ).fit(np.zeros((12, 2)))
+    # rung 0: candidates in order, no cost known yet; rung 1: the costly ones' folds first
+    assert TakesItsTime.trained == [1.0] * 4 + [5.0] * 4 + [5.0, 5.0, 1.0, 1.0]
+
+
 class CountsUnpickling(PeaksAtEpoch):
     in_this_process = 0
 

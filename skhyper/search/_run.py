@@ -46,6 +46,12 @@ def _unpickles(model, key):
     return True
 
 
+def _expected_time(cand, fold, n_epochs):
+    """Training time of ``n_epochs`` more epochs on ``fold``, at its pace so far."""
+    done = cand.fold_epochs[fold]
+    return cand.fit_times[fold] / done * n_epochs if done else math.inf
+
+
 @dataclass
 class Candidate:
     """The state of one candidate during the search (its latest evaluation per fold)."""
@@ -158,6 +164,12 @@ class StagedRun:
                 # builds the next fold's call
                 tasks.append((cand, fold, key, target, target - cand.epochs, train, test))
                 models.append(model)
+        # Longest first (each fold's time per epoch so far, times the epochs to train): short
+        # units then fill the end of the rung, where a long one would run on alone. New
+        # candidates, of unknown cost, lead. Only the dispatch order changes, not the results.
+        order = sorted(range(len(tasks)), key=lambda i: -_expected_time(*tasks[i][:2],
+                                                                         tasks[i][4]))
+        tasks, models = [tasks[i] for i in order], [models[i] for i in order]
         self._log(f"{stage} rung {rung}: {len(targets)} candidate(s), {len(tasks)} unit(s) "
                   f"to train")
         start, work = time.perf_counter(), 0.0
