@@ -167,8 +167,11 @@ class StagedRun:
         # Longest first (each fold's time per epoch so far, times the epochs to train): short
         # units then fill the end of the rung, where a long one would run on alone. New
         # candidates, of unknown cost, lead. Only the dispatch order changes, not the results.
-        order = sorted(range(len(tasks)), key=lambda i: -_expected_time(*tasks[i][:2],
-                                                                         tasks[i][4]))
+        def longest_first(i):
+            cand, fold, _, _, n_epochs, *_ = tasks[i]
+            return -_expected_time(cand, fold, n_epochs)
+
+        order = sorted(range(len(tasks)), key=longest_first)
         tasks, models = [tasks[i] for i in order], [models[i] for i in order]
         self._log(f"{stage} rung {rung}: {len(targets)} candidate(s), {len(tasks)} unit(s) "
                   f"to train")
