@@ -824,7 +824,8 @@ class NetRegressor(NetMixin, NeuralNetRegressor):
         # predefined validation split) would broadcast against the (N, 1) predictions into an
         # N x N loss.
         y_true = to_tensor(y_true, device=self.device)
-        if y_true.ndim == 1 and y_pred.ndim == 2 and y_pred.shape == (len(y_true), 1):
+        if torch.is_tensor(y_true) and torch.is_tensor(y_pred) and y_true.ndim == 1 \
+                and y_pred.shape == (len(y_true), 1):
             y_true = y_true.view(-1, 1)
         return super().get_loss(y_pred, y_true, *args, **kwargs)
 

@@ -5,11 +5,10 @@ the held-out test part is the last rows, so nothing from the future leaks into t
 rows that are not in time order (a file sorted by class, say) are shuffled with ``shuffle=True``.
 """
 
-import warnings
-
 import difflib
 import numbers
 import os
+import warnings
 
 import numpy as np
 import pandas as pd

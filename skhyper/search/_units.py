@@ -4,9 +4,10 @@ A unit is deterministic from its inputs wherever it runs: torch is seeded from
 ``(random_state, c, k, r)`` for its training (:func:`skhyper.parallel.torch_seed`), and the
 estimator it continues is the one the previous rung returned (or that a store saved).
 
-A unit returns its fitted estimator pickled, and the search holds and stores it so: only the
-unit that continues it unpickles it. The searching process never places a net on a device (it
-may have no GPU, as a Dask client, or would hold every fold model on the workers' GPUs).
+A unit returns its fitted estimator pickled, and the search holds and stores it so: the unit
+that continues it unpickles it, wherever it runs. Between units the searching process holds no
+net on a device (it may have no GPU, as a Dask client, or would hold every fold model on the
+workers' GPUs).
 """
 
 import numbers
