@@ -304,6 +304,8 @@ def test_unknown_name_exits_with_one_line(tmp_path):
     ("lr: [0.01]\n", ["--data-param", "seqlen=5"], "Did you mean 'seq_len'?"),
     ("lr: [0.01]\n", ["--data-param", "seq_len=0"], "Invalid seq_len=0: must be >= 1."),
     ("lr: [0.01]\n", ["--cv", "1"], "cross-validation needs >= 2 folds"),
+    ("lr: [0.01]\n", ["--strategy", "staged", "--timeout", "0"],
+     "argument --timeout: invalid value '0': must be > 0"),
     ("lr: [0.01]\n", ["--cv", "0"], "invalid value 0: cross-validation needs >= 2 folds"),
     ("lr: [0.01]\n", ["--data", "csv"],
      "--data csv needs --data-param path=<value> (required by its loader)."),
@@ -311,7 +313,9 @@ def test_unknown_name_exits_with_one_line(tmp_path):
      "--data csv: CSV file 'nope.csv' not found"),
     ("lr: [0.01]\n", ["--strategy", "gird"], "Invalid --strategy='gird'. Did you mean 'grid'?"),
     ("lr: [0.01]\n", ["--top-k", "2"],
-     "--top-k set the staged search's candidates; --strategy grid does not take them"),
+     "--top-k: options of the staged search; --strategy grid does not take them"),
+    ("lr: [0.01]\n", ["--strategy", "random", "--timeout", "60"],
+     "--timeout: options of the staged search; --strategy random does not take them"),
     ("lr: [0.01]\n", ["--strategy", "staged", "--sampler", "randm:4"],
      "Invalid --sampler='randm'. Did you mean 'random'?"),
     ("lr: [0.01]\n", ["--strategy", "staged", "--sampler", "random:4,bayes:x"],
@@ -405,6 +409,24 @@ def test_each_strategy_runs_and_resumes(tmp_path, capsys, strategy, space, n_can
     assert main(args + ["--resume"]) == 0
     assert store.count_fits(run=2) == (lost, n_fits - lost)  # (trained, restored)
     assert_same_results(joblib.load(out / "search.joblib").cv_results_, search.cv_results_)
+
+
+def test_staged_timeout_stops_after_the_first_rung_and_resume_goes_on(tmp_path, capsys):
+    (tmp_path / "space.yaml").write_text(RANGES)
+    args = ["search", "--model", "lstm", *DATA, "--strategy", "staged", "--n-iter", "3",
+            "--cv", "2", "--epochs", "3", "--space", str(tmp_path / "space.yaml"),
+            "--out", str(tmp_path / "out")]
+    assert main(args + ["--timeout", "1e-9"]) == 0  # spent before the first rung ends
+    assert "--timeout 1e-09 s ran out" in capsys.readouterr().out
+    run = yaml.safe_load((tmp_path / "out" / "run.yaml").read_text())
+    search = joblib.load(tmp_path / "out" / "search.joblib")
+    assert run["timed_out"] and run["config"]["timeout"] == 1e-9
+    assert list(search.cv_results_["epochs"]) == [1, 1, 1]  # rungs at 1 and 3 epochs
+
+    assert main(["--quiet"] + args + ["--resume"]) == 0  # no timeout: the search goes on
+    run = yaml.safe_load((tmp_path / "out" / "run.yaml").read_text())
+    assert not run["timed_out"] and run["fits_restored"] == 3 * 2
+    assert max(joblib.load(tmp_path / "out" / "search.joblib").cv_results_["epochs"]) > 1
 
 
 @pytest.mark.parametrize("pair, message", [

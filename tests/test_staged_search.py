@@ -256,6 +256,53 @@ def test_units_known_to_take_longest_are_dispatched_first(monkeypatch):
     assert TakesItsTime.trained == [1.0] * 4 + [5.0] * 4 + [5.0, 5.0, 1.0, 1.0]
 
 
+@pytest.fixture
+def unit_clock(monkeypatch):
+    """The search's clock is UnitClock, which TakesItsTime's epochs advance."""
+    from skhyper.search import _run, _staged
+
+    UnitClock.now = 0.0
+    TakesItsTime.trained.clear()
+    monkeypatch.setattr(_run, "time", UnitClock)
+    monkeypatch.setattr(_staged, "time", UnitClock)
+
+
+def test_max_time_stops_the_search_between_steps(unit_clock):
+    # rungs at 1, 2, 4 epochs and an extended stage; rung 0 alone takes 4 x 2 x 1 s
+    settings = dict(min_epochs=1, max_epochs=4, factor=2, cv=2, top_k=1, random_state=0)
+    search = StagedHalvingSearchCV(TakesItsTime(), {"peak": [1, 2, 3, 4]}, max_time=5,
+                                   **settings).fit(np.zeros((12, 2)))
+    results = search.cv_results_
+    assert search.timed_out_ and search.n_epochs_total_ == 8
+    assert list(results["epochs"]) == [1] * 4 and list(results["stage"]) == ["explore"] * 4
+    assert list(results["status"]) == ["ok", "ok", "pruned", "pruned"]  # rung 0's survivors
+    assert search.best_params_ == {"peak": 1} and search.best_estimator_.t_ == 1
+
+    untimed = StagedHalvingSearchCV(TakesItsTime(), {"peak": [1, 2, 3, 4]},
+                                    **settings).fit(np.zeros((12, 2)))
+    ample = StagedHalvingSearchCV(TakesItsTime(), {"peak": [1, 2, 3, 4]}, max_time=1e6,
+                                  **settings).fit(np.zeros((12, 2)))
+    assert not ample.timed_out_ and not untimed.timed_out_
+    assert_same_results(untimed.cv_results_, ample.cv_results_)
+    assert ample.n_epochs_total_ == 8 + 2 * 2 * 1 + 1 * 2 * 2 + 1 * 2 * 4  # extended to 8
+
+
+def test_max_time_stops_a_sequential_sampler_proposing(unit_clock):
+    search = StagedHalvingSearchCV(
+        TakesItsTime(), {"peak": [1, 2, 3, 4, 5, 6]}, sampler=[("random", 2), ("finetune", 4)],
+        min_epochs=1, max_epochs=1, cv=2, top_k=0, max_time=3, random_state=0,
+    ).fit(np.zeros((12, 2)))
+    assert search.timed_out_ and len(search.cv_results_["params"]) == 2
+
+
+def test_max_time_is_checked():
+    with pytest.raises(ValueError, match=r"max_time=0: must be > 0"):
+        StagedHalvingSearchCV(PeaksAtEpoch(), {"peak": [1]}, max_time=0).fit(np.zeros((4, 2)))
+    with pytest.raises(ValueError, match=r"max_time=10 with brackets=2: the brackets"):
+        StagedHalvingSearchCV(PeaksAtEpoch(), {"peak": [1, 2]}, max_epochs=3, brackets=2,
+                              max_time=10).fit(np.zeros((4, 2)))
+
+
 class CountsUnpickling(PeaksAtEpoch):
     in_this_process = 0
 

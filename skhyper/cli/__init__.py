@@ -39,6 +39,16 @@ def _non_negative_int(text):
     return _int_at_least(text, 0)
 
 
+def _seconds(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid value {text!r}: expected seconds") from None
+    if not value > 0:  # NaN too
+        raise argparse.ArgumentTypeError(f"invalid value {text!r}: must be > 0")
+    return value
+
+
 def _folds(text):
     return _int_at_least(text, 2, "cross-validation needs >= 2 folds")
 
@@ -101,6 +111,9 @@ def build_parser():
                              "without :N draws --n-iter)")
     search.add_argument("--top-k", type=_non_negative_int, metavar="K",
                         help="staged: candidates of the extended stage (default 1; 0 skips it)")
+    search.add_argument("--timeout", type=_seconds, metavar="SECONDS",
+                        help="staged: start no new step (proposal, rung, extended evaluation) "
+                             "after this many seconds; the best evaluated so far is refit")
     search.add_argument("--cv", type=_folds, default=3, help="K-fold splits (default 3)")
     search.add_argument("--scoring", metavar="S[,S...]",
                         help="scikit-learn scorer name or the model's own metric (default by "

@@ -48,7 +48,7 @@ def _search_config(args, space, scoring, epochs):
     return to_plain({
         "model": args.model, "data": args.data, "data_params": parse_data_params(args.data_param),
         "strategy": args.strategy, "space": space_plain, "n_iter": args.n_iter,
-        "sampler": args.sampler, "top_k": args.top_k, "cv": args.cv,
+        "sampler": args.sampler, "top_k": args.top_k, "timeout": args.timeout, "cv": args.cv,
         "scoring": scoring, "epochs": epochs, "seed": args.seed,
         "n_jobs": args.n_jobs, "backend": args.backend, "scheduler": args.scheduler,
     })
@@ -104,10 +104,10 @@ def run_search(args):
     _choice("--backend", args.backend, BACKENDS)
     if args.scheduler and args.backend != "dask":
         raise UsageError("--scheduler ADDRESS needs --backend dask.")
-    staged_options = [o for o, v in (("--sampler", args.sampler), ("--top-k", args.top_k))
-                      if v is not None]
+    staged_options = [o for o, v in (("--sampler", args.sampler), ("--top-k", args.top_k),
+                                     ("--timeout", args.timeout)) if v is not None]
     if staged_options and strategy != "staged":
-        raise UsageError(f"{' and '.join(staged_options)} set the staged search's candidates; "
+        raise UsageError(f"{' and '.join(staged_options)}: options of the staged search; "
                          f"--strategy {strategy} does not take them (use --strategy staged).")
     sampler = parse_sampler(args.sampler, args.n_iter) if args.sampler else None
     if args.space and strategy in ("baseline", "quick"):
@@ -153,7 +153,7 @@ def run_search(args):
     search = build_search(strategy, estimator, param_space, cv=KFold(args.cv), scoring=scoring,
                           n_iter=args.n_iter, epochs=epochs, seed=args.seed, n_jobs=args.n_jobs,
                           store=store, sampler=sampler,
-                          top_k=1 if args.top_k is None else args.top_k)
+                          top_k=1 if args.top_k is None else args.top_k, max_time=args.timeout)
     total = expected_fits(strategy, param_space, args.n_iter, args.cv)
 
     started = time.perf_counter()
@@ -225,6 +225,8 @@ def _write_outputs(out, search, store, config, data, unsupervised, elapsed):
         # a staged candidate whose extended training failed keeps its earlier evaluation
         "kept_after_errors": dict(Counter(frame["error"][(frame["status"] != "failed")
                                                          & (frame["error"] != "")])),
+        # --timeout stopped the staged search before its schedule ended
+        "timed_out": bool(getattr(search, "timed_out_", False)),
         "best_params": to_plain(search.best_params_),
         "best_score": float(search.best_score_),
         "test_score": _test_score(search, data, unsupervised),
@@ -257,6 +259,9 @@ def _print_summary(out, summary):
     for error, count in list(summary["kept_after_errors"].items())[:3]:
         print(f"kept an earlier evaluation ({count} candidate{'s' if count > 1 else ''}): "
               f"{error}")
+    if summary["timed_out"]:
+        print(f"--timeout {config['timeout']:g} s ran out: no step started after it, the best "
+              "candidate is the best evaluated (--resume with a longer --timeout goes on)")
     ranked_by = (config["scoring"] or "score").split(",")[0]
     print(f"best {ranked_by}: {summary['best_score']:.6g} with {summary['best_params']}")
     if summary["test_score"] is not None:

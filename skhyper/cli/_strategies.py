@@ -175,9 +175,9 @@ def expected_fits(strategy, param_space, n_iter, n_splits):
 
 
 def build_search(strategy, estimator, param_space, *, cv, scoring, n_iter, epochs, seed,
-                 n_jobs, store, sampler=None, top_k=1):
+                 n_jobs, store, sampler=None, top_k=1, max_time=None):
     """The search object of ``strategy`` (not fitted); ``sampler`` (a :func:`parse_sampler`
-    chain) and ``top_k`` are the staged search's.
+    chain), ``top_k`` and ``max_time`` are the staged search's.
 
     ``store`` is the :class:`~skhyper.tracking.ExperimentStore`; the staged search uses it
     through its ``store=`` parameter, the scikit-learn searches through the estimator's
@@ -203,4 +203,4 @@ def build_search(strategy, estimator, param_space, *, cv, scoring, n_iter, epoch
     # stage, up to twice --epochs) before the refit.
     return StagedHalvingSearchCV(estimator, param_space, sampler=sampler or [("random", n_iter)],
                                  max_epochs=epochs or estimator.max_epochs, top_k=top_k,
-                                 random_state=seed, store=store, **common)
+                                 max_time=max_time, random_state=seed, store=store, **common)

@@ -114,21 +114,32 @@ class StagedRun:
     score_of : callable
         ``score_of(row)``: the row's mean selection score (what sequential samplers and the
         history's ``score`` use).
+    deadline : float or None
+        ``time.perf_counter()`` value after which no new step starts (``max_time``).
     """
 
     def __init__(self, search, base_estimator, X, y, splits, fit_params, classes, scorer,
-                 schedule, final_epochs, fingerprint, order, score_of):
+                 schedule, final_epochs, fingerprint, order, score_of, deadline=None):
         self.search = search
         self.base_estimator = base_estimator
         self.X, self.y, self.splits = X, y, splits
         self.fit_params, self.classes, self.scorer = fit_params, classes, scorer
         self.schedule, self.final_epochs, self.fingerprint = schedule, final_epochs, fingerprint
         self.order, self.score_of = order, score_of
+        self.deadline, self.timed_out = deadline, False
         self.candidates = []
         self._records = []  # (evaluation, candidate, fold, record) per unit
         self._evaluation = 0
 
     # --- units ----------------------------------------------------------------------------
+
+    def may_go_on(self):
+        """Whether the time budget lets the next step start (remembers when it did not)."""
+        if self.deadline is not None and time.perf_counter() >= self.deadline:
+            if not self.timed_out:
+                self._log("max_time is spent: no further step starts")
+            self.timed_out = True
+        return not self.timed_out
 
     def _log(self, message):
         if self.search.verbose:
@@ -265,6 +276,8 @@ class StagedRun:
         as they are drawn so the next proposal can use their scores."""
         search = self.search
         for i, (name, n, batch) in enumerate(steps):
+            if self.candidates and not self.may_go_on():
+                break
             seed = None if search.random_state is None else \
                 int(np.random.SeedSequence([int(search.random_state), i]).generate_state(1)[0])
             sampler = make_sampler(name, param_space, seed)
@@ -274,7 +287,7 @@ class StagedRun:
             self.evaluate([(c, self.schedule[0]) for c in self.candidates if c.rung < 0],
                           0, EXPLORE)
             drawn = 0
-            while drawn < n:
+            while drawn < n and (not self.candidates or self.may_go_on()):
                 size = min(batch, n - drawn)
                 new = self._add(sampler.propose(size, self._observations()))
                 self.evaluate([(c, self.schedule[0]) for c in new], 0, EXPLORE)
@@ -291,6 +304,8 @@ class StagedRun:
             for cand, label in zip(self.candidates, labels):
                 cand.bracket = label
         for rung, target in enumerate(schedule):
+            if rung > 0 and not self.may_go_on():
+                break
             due = [c for c in self.candidates
                    if c.alive and c.bracket <= rung and c.rung == rung - 1
                    or c.alive and c.bracket == rung and c.rung < 0]
@@ -334,7 +349,7 @@ class StagedRun:
             cand.checkpoint = cand.row()
         active = [c for c in top if c.epochs < total_epochs]
         rung = len(self.schedule)
-        while active:
+        while active and self.may_go_on():
             self.evaluate([(c, min(c.epochs + every, total_epochs)) for c in active], rung,
                           EXTENDED)
             still = []

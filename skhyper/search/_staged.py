@@ -93,6 +93,13 @@ class StagedHalvingSearchCV(BaseSearchCV):
         Stop a candidate of the extended stage once its mean CV score has not improved for this
         many epochs; its row keeps the best evaluation (the one it entered the stage with
         included). None trains to ``extended_epochs``.
+    max_time : float or None, default=None
+        A time budget in seconds, as Optuna's ``timeout``: once it is spent, no new step of the
+        search starts (a sequential sampler's next proposal, the next rung, the extended stage
+        or its next evaluation); the step in progress completes, every drawn candidate's first
+        rung included, and the best of what was evaluated is selected (and refit: the refit
+        is not counted). ``timed_out_`` says whether the budget stopped the search. Not
+        combinable with ``brackets > 1`` (later brackets would never be evaluated).
     n_jobs : int or None, default=None
         Units (candidate x fold) run in parallel with joblib, also under
         ``joblib.parallel_backend("dask")``. Torch threads per worker follow
@@ -147,13 +154,15 @@ class StagedHalvingSearchCV(BaseSearchCV):
         evaluated, NaN otherwise). ``pandas.DataFrame(search.history_)`` reads it.
     rung_epochs_ : list of int
         Cumulative epochs per fold of the exploration rungs.
+    timed_out_ : bool
+        Whether ``max_time`` ran out before the search's schedule did.
     """
 
     def __init__(self, estimator, param_space, *, sampler="grid", n_candidates=None,
                  min_epochs=1, max_epochs=9, factor=3, brackets=1, cv=None, scoring=None,
                  refit=True, top_k=1, extended_epochs=None, extended_eval_every=None,
-                 extended_patience=None, n_jobs=None, random_state=None, error_score=np.nan,
-                 return_train_score=False, verbose=0, store=None):
+                 extended_patience=None, max_time=None, n_jobs=None, random_state=None,
+                 error_score=np.nan, return_train_score=False, verbose=0, store=None):
         super().__init__(estimator, scoring=scoring, n_jobs=n_jobs, refit=refit, cv=cv,
                          verbose=verbose, error_score=error_score,
                          return_train_score=return_train_score)
@@ -168,6 +177,7 @@ class StagedHalvingSearchCV(BaseSearchCV):
         self.extended_epochs = extended_epochs
         self.extended_eval_every = extended_eval_every
         self.extended_patience = extended_patience
+        self.max_time = max_time
         self.random_state = random_state
         self.store = store
 
@@ -198,6 +208,11 @@ class StagedHalvingSearchCV(BaseSearchCV):
                      allow_none=True)
         check_number("extended_patience", self.extended_patience, low=1, integer=True,
                      allow_none=True)
+        check_number("max_time", self.max_time, low=0, low_open=True, allow_none=True)
+        if self.max_time is not None and self.brackets > 1:
+            raise ValueError(f"Invalid max_time={self.max_time!r} with brackets="
+                             f"{self.brackets}: the brackets entering at later rungs would "
+                             "never be evaluated once the time is spent. Use brackets=1.")
         check_number("random_state", self.random_state, low=0, integer=True, allow_none=True)
         if isinstance(self.scoring, (list, tuple, set, dict)):
             # multi-metric: refit must say which metric promotes candidates, before any training
@@ -366,6 +381,7 @@ class StagedHalvingSearchCV(BaseSearchCV):
         self
         """
         steps, schedule = self._check_settings()
+        deadline = None if self.max_time is None else time.perf_counter() + self.max_time
         scorer, _ = self._get_scorers()
         X, y, groups = indexable(X, y, groups)
         fit_params = _check_method_params(X, params=fit_params)
@@ -393,12 +409,14 @@ class StagedHalvingSearchCV(BaseSearchCV):
         run = StagedRun(
             self, base_estimator, X, y, splits, fit_params, classes, scorer, schedule,
             final_epochs, fingerprint, order=self._order, score_of=self._score_of,
+            deadline=deadline,
         )
         run.draw(steps, self.param_space)
         run.explore()
         every = self.extended_eval_every or max(1, round(self.max_epochs / self.factor))
-        if self.top_k:
+        if self.top_k and run.may_go_on():
             run.extend(self.top_k, total, every, self.extended_patience)
+        self.timed_out_ = run.timed_out
 
         rows = [cand.row() for cand in run.candidates]
         metrics = self._metrics(rows)
