@@ -295,6 +295,55 @@ def test_max_time_stops_a_sequential_sampler_proposing(unit_clock):
     assert search.timed_out_ and len(search.cv_results_["params"]) == 2
 
 
+def test_max_time_stops_between_sampler_steps(unit_clock):
+    # finetune's proposal is not made, and the random step after it draws nothing
+    search = StagedHalvingSearchCV(
+        TakesItsTime(), {"peak": [1, 2, 3, 4, 5, 6]},
+        sampler=[("random", 2), ("finetune", 1), ("random", 2)], min_epochs=1, max_epochs=1,
+        cv=2, top_k=0, max_time=3, random_state=0,
+    ).fit(np.zeros((12, 2)))
+    assert search.timed_out_ and len(search.cv_results_["params"]) == 2
+
+
+def test_max_time_stops_the_extended_stage_between_evaluations(unit_clock):
+    # rungs at 1 and 2 epochs (4 + 2 s), then evaluations every 2 epochs (4 s each) up to 6
+    search = StagedHalvingSearchCV(
+        TakesItsTime(), {"peak": [9, 10]}, min_epochs=1, max_epochs=2, factor=2, cv=2, top_k=1,
+        extended_epochs=6, extended_eval_every=2, max_time=8, random_state=0,
+    ).fit(np.zeros((12, 2)))
+    best = search.best_index_
+    assert search.timed_out_ and search.n_epochs_total_ == 4 + 2 + 4
+    assert search.cv_results_["stage"][best] == "extended"
+    assert search.cv_results_["epochs"][best] == 4 and search.best_estimator_.t_ == 4
+
+
+def test_max_time_changes_nothing_when_the_extended_stage_trains_nothing(unit_clock):
+    # extended_epochs == max_epochs: the stage only ranks the top_k; spent time skips nothing
+    settings = dict(min_epochs=1, max_epochs=2, factor=2, cv=2, top_k=2, extended_epochs=2,
+                    random_state=0)
+    timed = StagedHalvingSearchCV(TakesItsTime(), {"peak": [1, 2, 3, 4]}, max_time=11,
+                                  **settings).fit(np.zeros((12, 2)))
+    untimed = StagedHalvingSearchCV(TakesItsTime(), {"peak": [1, 2, 3, 4]},
+                                    **settings).fit(np.zeros((12, 2)))
+    assert not timed.timed_out_
+    assert_same_results(untimed.cv_results_, timed.cv_results_)
+
+
+def test_a_timed_out_search_resumed_matches_one_never_stopped(unit_clock):
+    X, store = np.zeros((12, 2)), MemoryStore()
+    settings = dict(sampler=[("random", 3), ("finetune", 2)], min_epochs=1, max_epochs=4,
+                    factor=2, cv=2, top_k=1, random_state=0)
+    space = {"peak": [1, 2, 3, 4, 5, 6]}
+    stopped = StagedHalvingSearchCV(TakesItsTime(), space, max_time=7, store=store,
+                                    **settings).fit(X)
+    resumed = StagedHalvingSearchCV(TakesItsTime(), space, store=store, **settings).fit(X)
+    never = StagedHalvingSearchCV(TakesItsTime(), space, **settings).fit(X)
+    assert stopped.timed_out_ and len(stopped.cv_results_["params"]) < 5
+    assert store.loads > 0 and not resumed.timed_out_
+    assert_same_results(never.cv_results_, resumed.cv_results_)
+    pd.testing.assert_frame_equal(pd.DataFrame(resumed.history_), pd.DataFrame(never.history_))
+
+
 def test_max_time_is_checked():
     with pytest.raises(ValueError, match=r"max_time=0: must be > 0"):
         StagedHalvingSearchCV(PeaksAtEpoch(), {"peak": [1]}, max_time=0).fit(np.zeros((4, 2)))

@@ -339,6 +339,8 @@ class StagedRun:
             top += [group[i] for i in self.order([c.row() for c in group], top_k - len(top))]
             if len(top) >= top_k:
                 break
+        if any(c.epochs < total_epochs for c in top) and not self.may_go_on():
+            return  # out of time for a stage that would train: the exploration's rows stand
         for cand in self.candidates:
             if cand not in top:
                 cand.models = [None] * len(cand.models)  # free memory: never trained again

@@ -414,7 +414,7 @@ class StagedHalvingSearchCV(BaseSearchCV):
         run.draw(steps, self.param_space)
         run.explore()
         every = self.extended_eval_every or max(1, round(self.max_epochs / self.factor))
-        if self.top_k and run.may_go_on():
+        if self.top_k:
             run.extend(self.top_k, total, every, self.extended_patience)
         self.timed_out_ = run.timed_out
 
