@@ -25,7 +25,7 @@ from skorch import NeuralNet, NeuralNetClassifier, NeuralNetRegressor
 from skorch.callbacks import (Callback, EarlyStopping, EpochScoring, GradientNormClipping,
                               LRScheduler)
 from skorch.dataset import Dataset, ValidSplit
-from skorch.utils import get_map_location, is_dataset, to_tensor
+from skorch.utils import get_map_location, is_dataset
 from sklearn.metrics import accuracy_score
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils.multiclass import check_classification_targets
@@ -822,8 +822,7 @@ class NetRegressor(NetMixin, NeuralNetRegressor):
     def get_loss(self, y_pred, y_true, *args, **kwargs):
         # A 1-D target the net did not prepare (a skorch Dataset of the user's, such as a
         # predefined validation split) would broadcast against the (N, 1) predictions into an
-        # N x N loss.
-        y_true = to_tensor(y_true, device=self.device)
+        # N x N loss. (Batches hold tensors; skorch's get_loss moves them to the device.)
         if torch.is_tensor(y_true) and torch.is_tensor(y_pred) and y_true.ndim == 1 \
                 and y_pred.shape == (len(y_true), 1):
             y_true = y_true.view(-1, 1)
