@@ -7,10 +7,11 @@ with a :class:`RuntimeWarning` and listed by :func:`broken_plugins`; the other f
 """
 
 import difflib
-import warnings
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib.metadata import entry_points
+
+from ._warnings import warn
 
 MODEL_GROUP = "skhyper.models"
 DATASET_GROUP = "skhyper.datasets"
@@ -169,11 +170,10 @@ def _discover(group):
         info = dict(name=ep.name, group=group, value=ep.value, distribution=dist_name,
                     version=version)
         if ep.name in loaded and loaded[ep.name].distribution == BUILT_IN:
-            warnings.warn(
+            warn(
                 f"skhyper: {dist_name!r} registers the {group} name {ep.name!r}, which is "
                 "built in; its registration is ignored (rename its entry point).",
-                RuntimeWarning, stacklevel=3,
-            )
+                RuntimeWarning)
             continue
         if ep.name in loaded or ep.name in broken:
             # Neither registration wins: the name is unusable until one is removed, while the
@@ -181,7 +181,7 @@ def _discover(group):
             other = (loaded.pop(ep.name, None) or broken[ep.name]).distribution
             reason = (f"two distributions register the {group} name {ep.name!r}: {other!r} and "
                       f"{dist_name!r}; uninstall one of them or rename its entry point")
-            warnings.warn(f"skhyper: {reason}.", RuntimeWarning, stacklevel=3)
+            warn(f"skhyper: {reason}.", RuntimeWarning)
             broken[ep.name] = PluginInfo(**{**info, "distribution": f"{other}, {dist_name}"},
                                          error=reason)
             continue
@@ -194,12 +194,9 @@ def _discover(group):
                 )
         except (Exception, SystemExit) as exc:  # a broken plugin must not break the others
             reason = f"{type(exc).__name__}: {exc}"
-            warnings.warn(
+            warn(
                 f"skhyper plugin {ep.name!r} from {dist_name!r} ({group}) failed to load "
-                f"and is skipped: {reason}",
-                RuntimeWarning,
-                stacklevel=3,
-            )
+                f"and is skipped: {reason}", RuntimeWarning)
             broken[ep.name] = PluginInfo(**info, error=reason)
             continue
         loaded[ep.name] = PluginInfo(**info, family=family)

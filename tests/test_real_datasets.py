@@ -131,8 +131,10 @@ def sorted_classes_csv(tmp_path):
 def test_csv_sorted_by_class_warns_and_shuffle_holds_out_a_stratified_part(sorted_classes_csv):
     settings = dict(path=sorted_classes_csv, target="label", task="classification")
     with pytest.warns(UserWarning, match=r"held-out last rows .* have the classes \['c'\] "
-                                         r"and the rest \['a', 'b', 'c'\]: is the file sorted"):
+                                         r"and the rest \['a', 'b', 'c'\]: is the file sorted"
+                      ) as caught:
         skhyper.load_dataset("csv", test_size=6, **settings)
+    assert caught[0].filename == __file__  # the user's line, not skhyper's registry
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         data = skhyper.load_dataset("csv", test_size=6, shuffle=True, **settings)

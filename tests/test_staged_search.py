@@ -527,9 +527,10 @@ def test_a_stored_fold_model_that_no_longer_unpickles_is_trained_again():
         store.fits[key] = pickle.dumps((b"not a pickle", record))
     for key in [key for key in store.fits if "/rung0/" not in key]:
         del store.fits[key]  # the search stopped after rung 0
-    with pytest.warns(RuntimeWarning, match="cannot be unpickled.*it is trained again"):
+    with pytest.warns(RuntimeWarning, match="cannot be unpickled.*it is trained again") as caught:
         resumed = StagedHalvingSearchCV(PeaksAtEpoch(), {"peak": [1, 2, 3]}, store=store,
                                         **settings).fit(X)
+    assert {w.filename for w in caught} == {__file__}
     assert_same_results(reference.cv_results_, resumed.cv_results_)  # status included
 
 
@@ -616,8 +617,9 @@ def test_failing_candidates_are_recorded_and_dropped(tiny_sine, tiny_lstm):
         cv=KFold(2), top_k=0, random_state=0, scoring="neg_mean_squared_error",
     )
     with pytest.warns(FitFailedWarning, match=r"2 of 4 candidates failed(.|\n)*"
-                                              r"1 candidate\(s\): NonFiniteLossError"):
+                                              r"1 candidate\(s\): NonFiniteLossError") as caught:
         search.fit(tiny_sine.X, tiny_sine.y)  # as scikit-learn's searches warn
+    assert caught[0].filename == __file__  # the line that called fit
     results = search.cv_results_
     assert list(results["status"][:2]) == ["failed", "failed"]
     assert "hidden_size" in results["error"][0]

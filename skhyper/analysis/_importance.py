@@ -1,11 +1,11 @@
 """Which parameters matter: permutation importance of a random forest fitted to the results."""
 
-import warnings
 
 import pandas as pd
 from sklearn.ensemble import RandomForestRegressor
 from sklearn.inspection import permutation_importance
 
+from .._warnings import warn
 from ._results import param_names, resolve, scored
 from ._values import encode
 
@@ -51,8 +51,8 @@ def parameter_importance(search_or_cv_results, *, metric=None, n_repeats=10, ran
                          f"parameter that varies; got {len(ok)} candidate(s) and "
                          f"{X.shape[1]} varying parameter(s).")
     if len(ok) < MIN_RESULTS:
-        warnings.warn(f"Only {len(ok)} scored candidates (fewer than {MIN_RESULTS}): the "
-                      "parameter importances are rough estimates.", UserWarning, stacklevel=2)
+        warn(f"Only {len(ok)} scored candidates (fewer than {MIN_RESULTS}): the "
+             "parameter importances are rough estimates.", UserWarning)
     y = ok[f"mean_test_{metric}"].to_numpy(float)
     forest = RandomForestRegressor(n_estimators=100, min_samples_leaf=1,
                                    random_state=random_state).fit(X, y)

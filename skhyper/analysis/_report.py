@@ -13,6 +13,7 @@ import pandas as pd
 import yaml
 
 from .._plain import to_plain
+from .._warnings import warn
 from ._curves import learning_curves
 from ._guide import parameter_guide
 from ._importance import parameter_importance
@@ -54,9 +55,8 @@ def _plain_params(params):
     for name, value in params.items():
         if not isinstance(value, (np.generic, numbers.Number, str, bool, type(None), list,
                                   tuple, dict)):
-            warnings.warn(f"Parameter {name!r} = {value!r} is not a plain value: "
-                          "best_config.yaml holds its repr, set it by hand.", UserWarning,
-                          stacklevel=3)
+            warn(f"Parameter {name!r} = {value!r} is not a plain value: "
+                 "best_config.yaml holds its repr, set it by hand.", UserWarning)
     return plain
 
 

@@ -8,7 +8,6 @@ rows that are not in time order (a file sorted by class, say) are shuffled with 
 import difflib
 import numbers
 import os
-import warnings
 
 import numpy as np
 import pandas as pd
@@ -16,6 +15,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from sklearn.model_selection import train_test_split
 from sklearn.utils import Bunch
 
+from .._warnings import warn
 from ..validation import check_choice, check_number
 from ..registry import DatasetFamily
 
@@ -87,10 +87,10 @@ def _warn_if_sorted(y, y_test, path):
     """Warn when the held-out last rows miss classes of the training part, or hold others."""
     train, test = set(np.unique(y)), set(np.unique(y_test))
     if train != test:
-        warnings.warn(
+        warn(
             f"The held-out last rows of {path} have the classes {sorted(test, key=str)} and "
             f"the rest {sorted(train, key=str)}: is the file sorted by class? shuffle=True "
-            "holds out a stratified random part instead.", UserWarning, stacklevel=3)
+            "holds out a stratified random part instead.", UserWarning)
 
 
 def _windows(X, y, seq_len, stride, part, path):

@@ -14,6 +14,7 @@ import numpy as np
 from joblib import Parallel, delayed
 from sklearn.base import clone
 
+from .._warnings import warn
 from ._candidates import make_sampler
 from ._schedule import assign_brackets, n_survivors
 from ._units import params_hash, run_unit, unit_key, unit_seed
@@ -40,8 +41,8 @@ def _unpickles(model, key):
             warnings.simplefilter("ignore")  # a copy to throw away: e.g. no GPU to load it on
             pickle.loads(model)
     except Exception as exc:
-        warnings.warn(f"The stored fit {key!r} cannot be unpickled ({type(exc).__name__}: "
-                      f"{exc}); it is trained again.", RuntimeWarning, stacklevel=3)
+        warn(f"The stored fit {key!r} cannot be unpickled ({type(exc).__name__}: "
+             f"{exc}); it is trained again.", RuntimeWarning)
         return False
     return True
 

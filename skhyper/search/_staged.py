@@ -4,7 +4,6 @@ stage for the best candidates, then a refit on all data."""
 import math
 import numbers
 import time
-import warnings
 from collections import Counter
 
 import joblib
@@ -16,6 +15,7 @@ from sklearn.model_selection._search import BaseSearchCV
 from sklearn.utils import indexable
 from sklearn.utils.validation import _check_method_params
 
+from .._warnings import warn
 from ..parallel import torch_seed
 from ..validation import check_choice, check_number
 from ._candidates import is_sequential, parse_steps
@@ -486,16 +486,16 @@ def _warn_failures(rows):
     errors = Counter(row["error"] for row in rows if row["status"] == "failed")
     if errors:
         listed = "\n".join(f"{n} candidate(s): {error}" for error, n in errors.most_common())
-        warnings.warn(
+        warn(
             f"{sum(errors.values())} of {len(rows)} candidates failed; cv_results_['status'] "
             f"says which and cv_results_['error'] why. The errors:\n{listed}",
-            FitFailedWarning, stacklevel=3)
+            FitFailedWarning)
     kept = [row["error"] for row in rows if row["status"] == "ok" and row["error"]]
     if kept:
-        warnings.warn(
+        warn(
             f"{len(kept)} of {len(rows)} candidates failed training on in the extended stage "
             "and keep their evaluation before it:\n" + "\n".join(kept),
-            FitFailedWarning, stacklevel=3)
+            FitFailedWarning)
 
 
 def _check_at_least(name, value, other_name, other):

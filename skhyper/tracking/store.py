@@ -17,12 +17,12 @@ import pickle
 import platform
 import sqlite3
 import time
-import warnings
 from importlib.metadata import PackageNotFoundError, version
 
 import pandas as pd
 
 from .._plain import to_plain
+from .._warnings import warn
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -203,8 +203,8 @@ class ExperimentStore:
         try:
             estimator = pickle.loads(blob) if blob is not None else None
         except Exception as exc:  # e.g. a class of another script's __main__ in the model
-            warnings.warn(f"The stored fit {key!r} cannot be unpickled ({type(exc).__name__}: "
-                          f"{exc}); it is trained again.", RuntimeWarning, stacklevel=2)
+            warn(f"The stored fit {key!r} cannot be unpickled ({type(exc).__name__}: "
+                 f"{exc}); it is trained again.", RuntimeWarning)
             return None
         if self.run is not None:
             with db:
