@@ -7,6 +7,24 @@ their scoring dicts; :mod:`skhyper.analysis` re-exports both and reads the recor
 
 import numpy as np
 
+#: Metrics that describe a model rather than judge it (:func:`n_parameters_scorer`'s): never
+#: ranked on unless asked for.
+SIZE_METRICS = ("n_parameters",)
+
+
+def quality_metric(refit, metrics):
+    """The metric a search with this ``refit`` selects on, of the scored ``metrics``.
+
+    ``refit``'s name, or a refit callable's ``metric`` (as
+    :class:`skhyper.analysis.SmallestWithinOneSE` has), else the first metric that measures
+    quality, not size.
+    """
+    chosen = refit if isinstance(refit, str) else getattr(refit, "metric", None)
+    if isinstance(chosen, str) and chosen in metrics:
+        return chosen
+    quality = [m for m in metrics if m not in SIZE_METRICS]
+    return (quality or list(metrics))[0]
+
 
 def count_parameters(estimator):
     """Number of learned parameters of a fitted estimator.

@@ -24,6 +24,8 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
 from skhyper import StagedHalvingSearchCV
+from skhyper.analysis import SmallestWithinOneSE, n_parameters_scorer
+from skhyper.search._candidates import BayesSampler
 from skhyper.search._schedule import bracket_sizes, rung_epochs
 
 TIMING = ("mean_fit_time", "std_fit_time", "mean_score_time", "std_score_time")
@@ -737,6 +739,31 @@ def test_multimetric_refit_by_name_and_callable(clf_data):
         with pytest.raises(ValueError, match=rf"needs refit set to a metric name or a callable "
                                              rf".*got refit={refit}"):
             StagedHalvingSearchCV(sgd(), space, refit=refit, **params).fit(X, y)
+
+
+def test_smallest_within_one_se_refit_ranks_on_its_metric_and_fills_the_extended_stage(
+        clf_data, monkeypatch):
+    X, y = clf_data
+    told, propose = [], BayesSampler.propose
+
+    def spy(self, n, observations):
+        told.extend(score for _, score in observations)
+        return propose(self, n, observations)
+
+    monkeypatch.setattr(BayesSampler, "propose", spy)
+    scoring = {"n_parameters": n_parameters_scorer, "acc": "accuracy"}  # size listed first
+    search = StagedHalvingSearchCV(
+        sgd(), {"alpha": [1e-4, 1e-3, 1e-2, 1e-1]}, sampler=[("random", 2), ("bayes", 2)],
+        scoring=scoring, refit=SmallestWithinOneSE(metric="acc"), min_epochs=1, max_epochs=4,
+        factor=2, top_k=2, extended_epochs=5, cv=3, random_state=0,
+    ).fit(X, y)
+    # the last rung keeps one candidate, the second of top_k comes from the rung before (its
+    # rows "pruned", which the callable skipped: "No candidate completed")
+    assert list(search.cv_results_["stage"]).count("extended") == 2
+    # the samplers and the history read accuracy, not the parameter count (7, the first key)
+    scores = pd.DataFrame(search.history_)["score"].dropna()
+    assert len(scores) and scores.between(0, 1).all()
+    assert told and all(0 <= score <= 1 for score in told)
 
 
 # --- samplers -------------------------------------------------------------------------------

@@ -7,10 +7,11 @@ to a multi-metric ``scoring``; :func:`pareto_front` then finds the trade-offs, a
 
 import numpy as np
 
+from ..model_size import SIZE_METRICS
 from ..validation import check_choice
 from ._results import results_frame, metric_names
 
-SIZE_METRIC = "n_parameters"
+SIZE_METRIC = SIZE_METRICS[0]  # n_parameters_scorer's
 DIRECTIONS = ("max", "min")
 _ALIASES = {"fit_time": "mean_fit_time", "score_time": "mean_score_time"}
 

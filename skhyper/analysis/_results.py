@@ -13,6 +13,8 @@ import re
 import numpy as np
 import pandas as pd
 
+from ..model_size import SIZE_METRICS, quality_metric
+
 # Columns describing how far a candidate got; kept in front of the parameters when present.
 BUDGET_COLUMNS = ("stage", "rung", "epochs", "iter", "n_resources")
 STATUSES = ("ok", "failed", "pruned")
@@ -20,9 +22,6 @@ STATUSES = ("ok", "failed", "pruned")
 # smaller budget they reached.
 SCORED = ("ok", "pruned")
 TIME_COLUMNS = ("mean_fit_time", "std_fit_time", "mean_score_time", "std_score_time")
-# Metrics that describe a model rather than judge it (n_parameters_scorer's): never ranked on
-# unless asked for.
-SIZE_METRICS = ("n_parameters",)
 # What we can say about a failure when the search itself kept no message.
 UNRECORDED_ERROR = ("not recorded: this search only warns about failed fits (FitFailedWarning); "
                     "rerun the candidate with error_score='raise' to see it")
@@ -52,17 +51,6 @@ def _cv_results_of(obj):
 def metric_names(cv_results):
     """Names of the scored metrics: ``["score"]`` for a single metric, else the scoring keys."""
     return [m.group(1) for key in cv_results if (m := _METRIC_KEY.match(key))]
-
-
-def _primary_metric(search, metrics):
-    """The metric the search selected on: refit's name (or a refit callable's ``metric``, as
-    :class:`SmallestWithinOneSE` has), else the first that measures quality, not size."""
-    refit = getattr(search, "refit", None)
-    chosen = refit if isinstance(refit, str) else getattr(refit, "metric", None)
-    if isinstance(chosen, str) and chosen in metrics:
-        return chosen
-    quality = [m for m in metrics if m not in SIZE_METRICS]
-    return (quality or metrics)[0]
 
 
 def _scoring_label(search, metric):
@@ -167,7 +155,7 @@ def _build(obj, metric):
     if not metrics:
         raise ValueError("cv_results_ has no mean_test_* column: not a scikit-learn search "
                          "result.")
-    selected_on = _primary_metric(obj, metrics)
+    selected_on = quality_metric(getattr(obj, "refit", None), metrics)
     metric = metric or selected_on
     if metric not in metrics:
         raise ValueError(f"Invalid metric={metric!r}; this search scored: {', '.join(metrics)}.")

@@ -16,6 +16,7 @@ from sklearn.utils import indexable
 from sklearn.utils.validation import _check_method_params
 
 from .._warnings import warn
+from ..model_size import quality_metric
 from ..parallel import torch_seed
 from ..validation import check_choice, check_number
 from ._candidates import is_sequential, parse_steps
@@ -81,7 +82,10 @@ class StagedHalvingSearchCV(BaseSearchCV):
     refit : bool, str or callable, default=True
         As in GridSearchCV. With multi-metric scoring, a metric name or a callable
         (``refit(cv_results) -> best index``) that also chooses the survivors of every rung:
-        it is applied repeatedly to pick the best, the next best, and so on.
+        it is applied repeatedly to pick the best, the next best, and so on. The samplers
+        and ``history_`` then read the callable's ``metric`` where it names one (as
+        :class:`~skhyper.analysis.SmallestWithinOneSE` does), else the first metric that is
+        not a size.
     top_k : int, default=1
         Candidates of the extended stage; 0 skips it.
     extended_epochs : int or None, default=None
@@ -295,18 +299,25 @@ class StagedHalvingSearchCV(BaseSearchCV):
             means = [self._mean(row, metric) for row in rows]
             ok = [i for i in range(len(rows)) if not math.isnan(means[i])]
             return sorted(ok, key=lambda i: (-means[i], i))[:n]
+        # rows of one rung compete as equals: those an earlier ranking pruned (the extended
+        # stage fills top_k from earlier rungs) are shown to the callable as completed
+        rows = [dict(row, status="ok") if row["status"] == "pruned" else row for row in rows]
         remaining, picked = list(range(len(rows))), []
         while remaining and len(picked) < n:
             results = self._results([rows[i] for i in remaining], metrics)
             picked.append(remaining.pop(int(self.refit(results))))
         return picked
 
+    def _ranking_metric(self, metrics):
+        """The metric of the samplers' observations and the history's ``score``: the one that
+        promotes candidates, or with a refit callable the one it selects on."""
+        return self._selection_metric(metrics) or quality_metric(self.refit, metrics)
+
     def _score_of(self, row):
         metrics = self._metrics([row])
         if metrics is None:
             return math.nan
-        metric = self._selection_metric(metrics) or metrics[0]
-        return self._mean(row, metric)
+        return self._mean(row, self._ranking_metric(metrics))
 
     # --- results --------------------------------------------------------------------------
 
@@ -430,7 +441,7 @@ class StagedHalvingSearchCV(BaseSearchCV):
         selection = self._selection_metric(metrics)
         results = self._results(rows, metrics)
         self.cv_results_ = results
-        self.history_ = self._history(run.records, selection or metrics[0])
+        self.history_ = self._history(run.records, self._ranking_metric(metrics))
         self.n_epochs_total_ = int(sum(len(r["history"]) for r in run.records))
         del run  # its fold models: not held through the refit
 
