@@ -11,11 +11,14 @@ import pytest
 import yaml
 from matplotlib.colors import to_rgba
 from scipy.stats import loguniform
+from sklearn.compose import TransformedTargetRegressor
 from sklearn.datasets import make_regression
 from sklearn.experimental import enable_halving_search_cv  # noqa: F401
 from sklearn.linear_model import Ridge, SGDRegressor
 from sklearn.metrics import mean_squared_error
 from sklearn.model_selection import GridSearchCV, HalvingGridSearchCV, KFold, RandomizedSearchCV
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 from skopt import BayesSearchCV
 from skopt.space import Categorical, Real
 
@@ -369,3 +372,19 @@ def test_report_refuses_a_search_where_everything_failed(tmp_path):
     with pytest.raises(ValueError, match="No candidate completed"):
         write_report(cv, tmp_path / "report")
     assert not (tmp_path / "report").exists()
+
+
+def test_best_config_of_a_pipeline_carries_its_steps_fixed_settings(tmp_path):
+    X, y = make_regression(60, 3, random_state=0)
+    pipeline = make_pipeline(StandardScaler(with_mean=False),
+                             TransformedTargetRegressor(Ridge(solver="svd")))
+    search = GridSearchCV(pipeline, {"transformedtargetregressor__regressor__alpha": [0.1, 1.0]},
+                          cv=3).fit(X, y)
+    write_report(search, tmp_path)
+    params = yaml.safe_load((tmp_path / "best_config.yaml").read_text())["params"]
+    assert params == {"standardscaler__with_mean": False,
+                      "transformedtargetregressor__regressor__solver": "svd",
+                      "transformedtargetregressor__regressor__alpha": search.best_params_[
+                          "transformedtargetregressor__regressor__alpha"]}
+    rebuilt = make_pipeline(StandardScaler(), TransformedTargetRegressor(Ridge()))
+    assert rebuilt.set_params(**params).get_params().items() >= params.items()

@@ -61,26 +61,39 @@ def _plain_params(params):
 
 
 def _fixed_settings(search):
-    """Scalar settings of the refit best estimator that differ from its class defaults.
+    """Scalar settings of the refit best estimator that differ from their class defaults.
 
     They were fixed outside the search space (the base estimator's own arguments, the epochs a
     staged search refits with and the span of its LR schedule), and the configuration must
     carry them to rebuild the winner. A routed setting (``lr_scheduler__T_max``) has no class
-    default: it is kept whenever it is set.
+    default: it is kept whenever it is set. A Pipeline's steps, and estimators nested in
+    parameters, are read the same way, under ``step__setting`` names as ``set_params`` takes
+    them.
     """
     estimator = getattr(search, "best_estimator_", None)
-    if estimator is None:
-        return {}
+    return {} if estimator is None else _changed_settings(estimator)
+
+
+def _changed_settings(estimator, prefix=""):
+    if hasattr(estimator, "steps"):  # a Pipeline: no default constructor, its steps have
+        return {name: value for step_name, step in estimator.steps
+                if hasattr(step, "get_params")
+                for name, value in _changed_settings(step, f"{prefix}{step_name}__").items()}
     try:
         defaults = type(estimator)().get_params(deep=False)
     except TypeError:  # no default constructor: only the searched parameters are known
         return {}
     scalars = (numbers.Number, str, bool, type(None))
-    return {name: value for name, value in estimator.get_params(deep=False).items()
-            if isinstance(value, scalars) and (
+    changed = {}
+    for name, value in estimator.get_params(deep=False).items():
+        if hasattr(value, "get_params") and not isinstance(value, type):
+            changed.update(_changed_settings(value, f"{prefix}{name}__"))
+        elif isinstance(value, scalars) and (
                 name not in defaults and "__" in name
                 or name in defaults and isinstance(defaults[name], scalars)
-                and value != defaults[name])}
+                and value != defaults[name]):
+            changed[prefix + name] = value
+    return changed
 
 
 # --- tables ---------------------------------------------------------------------------------
