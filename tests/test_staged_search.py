@@ -98,6 +98,9 @@ def test_rung_schedule_grows_by_factor_to_max_epochs():
     assert rung_epochs(2, 20, 3) == [2, 7, 20]
     assert rung_epochs(1, 4, 2) == [1, 2, 4]
     assert rung_epochs(5, 5, 3) == [5]
+    # numpy integers too, and the schedule holds plain ints
+    epochs = rung_epochs(np.int64(1), np.int64(9), np.int64(3))
+    assert epochs == [1, 3, 9] and {type(e) for e in epochs} == {int}
     assert bracket_sizes(24, 3, 3, 3) == [12, 7, 5]
     assert bracket_sizes(1, 3, 3, 3) == [1, 0, 0]  # too few for every bracket: the first
 

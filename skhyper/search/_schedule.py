@@ -15,7 +15,9 @@ def rung_epochs(min_epochs, max_epochs, factor):
     n_rungs = 1 + int(math.floor(math.log(max_epochs / min_epochs) / math.log(factor) + 1e-9))
     epochs = []
     for i in range(n_rungs):
-        value = max(min_epochs, int(math.floor(max_epochs * factor ** (i - n_rungs + 1) + 0.5)))
+        # float: numpy refuses an integer factor (np.int64) to a negative integer power
+        scale = float(factor) ** (i - n_rungs + 1)
+        value = max(int(min_epochs), int(math.floor(max_epochs * scale + 0.5)))
         if not epochs or value > epochs[-1]:
             epochs.append(value)
     return epochs
