@@ -26,6 +26,8 @@ from skorch.callbacks import (Callback, EarlyStopping, EpochScoring, GradientNor
                               LRScheduler)
 from skorch.dataset import Dataset, ValidSplit
 from skorch.utils import get_map_location, is_dataset
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
 from sklearn.metrics import accuracy_score
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils.multiclass import check_classification_targets
@@ -142,6 +144,19 @@ def collate_batch(data):
 
 def _silent(*args, **kwargs):
     """A sink that drops messages (a module-level function, so nets stay picklable)."""
+
+
+def _takes_weight_decay(optimizer):
+    return "weight_decay" in inspect.signature(optimizer).parameters
+
+
+class _EarlyStopping(EarlyStopping):
+    """skorch's EarlyStopping, except that a fit of no epochs (``max_epochs=0``: the module is
+    sized on the data and nothing trains) has no best epoch to restore."""
+
+    def on_train_end(self, net, **kwargs):
+        if len(net.history):
+            super().on_train_end(net, **kwargs)
 
 
 class NonFiniteLossError(FloatingPointError):
@@ -379,6 +394,9 @@ class NetMixin:
         out-of-memory back-off chose. Continued training then uses them."""
         if not self.__dict__.get("initialized_"):
             return super().set_params(**params)
+        # What they change is rebuilt right away, and continued training checks nothing:
+        # check them first, on an unfitted copy, so that a bad value leaves the net as it was
+        clone(self).set_params(**params).check_params()
         rebuilt = self.callback_settings + self.optimizer_settings + self.module_params \
             + self.criterion_params
         ours = {key: value for key, value in params.items()
@@ -436,6 +454,10 @@ class NetMixin:
             check_choice("optimizer", self.optimizer, tuple(OPTIMIZERS))
         check_number("lr", self.lr, low=0, low_open=True)
         check_number("weight_decay", self.weight_decay, low=0)
+        optimizer = OPTIMIZERS.get(self.optimizer, self.optimizer)
+        if self.weight_decay and not _takes_weight_decay(optimizer):
+            raise ValueError(f"Invalid weight_decay={self.weight_decay!r}: the optimizer "
+                             f"{optimizer.__name__} takes no weight_decay; use 0.")
         check_number("batch_size", self.batch_size, low=1, integer=True)
         check_number("max_epochs", self.max_epochs, low=0, integer=True)
         check_number("grad_clip", self.grad_clip, low=0, low_open=True, allow_none=True)
@@ -598,7 +620,14 @@ class NetMixin:
 
     def initialize_module(self):
         kwargs = {name: python_scalar(getattr(self, name)) for name in self.module_params}
-        kwargs.update(self.module_size_params())
+        try:
+            kwargs.update(self.module_size_params())
+        except AttributeError as exc:  # n_features_in_ and the like: set by fit
+            raise NotFittedError(
+                f"{type(self).__name__} sizes its module from the data, and has seen none "
+                f"({exc}). Fit it first; to load saved parameters into a new net, fit it with "
+                "max_epochs=0 on data of the same shape (nothing trains), then load_params."
+            ) from exc
         kwargs.update(self.get_params_for("module"))
         module = self.initialized_instance(self.module, kwargs)
         self.module_ = module.to(self.device) if isinstance(module, torch.nn.Module) else module
@@ -610,7 +639,8 @@ class NetMixin:
             optimizer = OPTIMIZERS[optimizer]
         named_parameters = self.get_all_learnable_params()
         opt_args, opt_kwargs = self.get_params_for_optimizer("optimizer", named_parameters)
-        opt_kwargs.setdefault("weight_decay", self.weight_decay)
+        if _takes_weight_decay(optimizer):  # Rprop and LBFGS do not (check_params: it is 0)
+            opt_kwargs.setdefault("weight_decay", self.weight_decay)
         self.optimizer_ = optimizer(*opt_args, **opt_kwargs)
         for group in self.optimizer_.param_groups:
             # what a torch scheduler records when it starts; one chosen after training began
@@ -632,13 +662,13 @@ class NetMixin:
         try:
             return split(dataset, y, **fit_params)
         except ValueError as exc:
-            if not stratified:
-                raise
             # scikit-learn's message names a test_size the user never set
+            kind = "stratified validation split" if stratified else "validation split"
             raise ValueError(
-                f"The stratified validation split (validation_fraction="
-                f"{self.validation_fraction} of {len(dataset)} samples) failed: {exc}. Use more "
-                "data, a larger validation_fraction, or validation_fraction=None."
+                f"The {kind} (validation_fraction={self.validation_fraction} of "
+                f"{len(dataset)} samples) failed, in scikit-learn's words (its test_size is "
+                f"validation_fraction): {str(exc).rstrip('.')}. Use more data, another "
+                "validation_fraction, or validation_fraction=None."
             ) from exc
 
     def _stratified_split(self):
@@ -685,7 +715,7 @@ class NetMixin:
         if self.lr_scheduler is not None:
             callbacks.append(("lr_scheduler", self._scheduler_callback(monitor)))
         if self.patience is not None:
-            callbacks.append(("early_stopping", EarlyStopping(
+            callbacks.append(("early_stopping", _EarlyStopping(
                 monitor=monitor, patience=self.patience, threshold=self.min_delta,
                 threshold_mode="abs", load_best=True,
                 sink=print if self.verbose else _silent,

@@ -79,6 +79,7 @@ def test_same_seed_same_predictions_and_round_trips(tiny_sine, tiny_lstm):
     ({"hidden_size": 0}, r"Invalid hidden_size=0: must be >= 1"),
     ({"dropout": 1.0}, r"Invalid dropout=1\.0: must be >= 0 and < 1"),
     ({"output": "all"}, r"Invalid output='all'\. Allowed: last, sequence"),
+    ({"bidirectional": "yes"}, r"Invalid bidirectional='yes'\. Allowed: True, False"),
 ])
 def test_bad_module_params(tiny_sine, tiny_lstm, params, message):
     with pytest.raises(ValueError, match=message):

@@ -451,9 +451,13 @@ def test_classifier_labels_and_small_stratified_validation_split(tabular):
     labels = np.tile(["a", "b", "c"], 7)[:20]
     # 10% of 20 samples is 2 validation samples for 3 classes; skorch's split named test_size
     with pytest.raises(ValueError, match=r"stratified validation split \(validation_fraction="
-                                         r"0.1 of 20 samples\) failed: .*number of classes = 3"):
+                                         r"0.1 of 20 samples\) failed, .*number of classes = 3"):
         MLPClassifier(max_epochs=1).fit(X[:20], labels)
     assert MLPClassifier(max_epochs=1, validation_fraction=None).fit(X[:20], labels).n_epochs_ == 1
+    # a regressor's split, not stratified, is named the same way
+    with pytest.raises(ValueError, match=r"The validation split \(validation_fraction=0.9 of 3 "
+                                         r"samples\) failed, .*its test_size is validation_frac"):
+        MLPRegressor(max_epochs=1, validation_fraction=0.9).fit(X[:3], y[:3])
 
 
 def test_the_first_fit_in_a_process_imports_nothing_the_nets_could_have():
@@ -469,3 +473,39 @@ def test_the_first_fit_in_a_process_imports_nothing_the_nets_could_have():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_set_params_on_a_fitted_net_checks_before_it_rebuilds(tabular):
+    X, y = tabular
+    net = MLPRegressor(max_epochs=1, random_state=0).fit(X, y)
+    for bad, message in [(dict(lr=-1.0), r"Invalid lr=-1.0: must be > 0"),
+                         (dict(optimizer="adamz"), r"Invalid optimizer='adamz'. Did you mean"),
+                         (dict(lr_scheduler="cosin"), r"Invalid lr_scheduler='cosin'")]:
+        with pytest.raises(ValueError, match=message):
+            net.set_params(**bad)
+    # nothing was changed: the net trains on with what it had
+    assert (net.lr, net.optimizer, net.lr_scheduler) == (MLPRegressor().lr, "adam",
+                                                         MLPRegressor().lr_scheduler)
+    assert net.partial_fit(X, y, epochs=1).n_epochs_ == 2
+
+
+def test_zero_epochs_size_the_module_so_saved_parameters_load(tabular, tmp_path):
+    X, y = tabular
+    net = MLPRegressor(max_epochs=2, random_state=0).fit(X, y)
+    net.save_params(f_params=tmp_path / "weights.pt")
+    new = MLPRegressor(max_epochs=2, patience=3, random_state=1)
+    with pytest.raises(NotFittedError, match="sizes its module from the data.*max_epochs=0"):
+        new.initialize()
+    new.set_params(max_epochs=0).fit(X, y)  # early stopping had no best epoch to restore
+    assert len(new.history) == 0
+    new.load_params(f_params=tmp_path / "weights.pt")
+    np.testing.assert_allclose(new.predict(X), net.predict(X))
+
+
+def test_optimizers_without_weight_decay(tabular):
+    X, y = tabular
+    net = MLPRegressor(optimizer=torch.optim.Rprop, weight_decay=0.0, max_epochs=1).fit(X, y)
+    assert "weight_decay" not in net.optimizer_.defaults
+    with pytest.raises(ValueError, match=r"Invalid weight_decay=0.001: the optimizer Rprop "
+                                         r"takes no weight_decay; use 0"):
+        MLPRegressor(optimizer=torch.optim.Rprop, weight_decay=1e-3).fit(X, y)

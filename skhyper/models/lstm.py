@@ -96,6 +96,7 @@ class LSTMRegressor(NetRegressor):
         check_number("hidden_size", self.hidden_size, low=1, integer=True)
         check_number("num_layers", self.num_layers, low=1, integer=True)
         check_number("dropout", self.dropout, low=0, high=1, high_open=True)
+        check_choice("bidirectional", self.bidirectional, (True, False))
         check_choice("output", self.output, OUTPUTS)
         if self.output == "sequence" and self.seq_len is not None:
             raise ValueError(

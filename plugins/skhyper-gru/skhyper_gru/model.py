@@ -12,7 +12,7 @@ from skopt.space import Categorical, Integer, Real
 
 from skhyper import ModelFamily
 from skhyper.nets import NetRegressor
-from skhyper.validation import check_number
+from skhyper.validation import check_choice, check_number
 
 
 class GRUModule(torch.nn.Module):
@@ -84,6 +84,7 @@ class GRURegressor(NetRegressor):
         check_number("hidden_size", self.hidden_size, low=1, integer=True)
         check_number("num_layers", self.num_layers, low=1, integer=True)
         check_number("dropout", self.dropout, low=0, high=1, high_open=True)
+        check_choice("bidirectional", self.bidirectional, (True, False))
 
     def module_size_params(self):
         return {"input_size": self.n_features_in_, "output_size": self.n_outputs_}

@@ -49,10 +49,12 @@ def test_gru_learns_the_autoregression():
     assert multi.predict(data.X_test).shape == (len(data.X_test), 2)
 
 
-def test_bad_hidden_size_is_reported_at_fit():
+def test_bad_module_settings_are_reported_at_fit():
     data = load_ar_process(n_steps=100, seq_len=5)
     with pytest.raises(ValueError, match=r"hidden_size=0"):
         GRURegressor(hidden_size=0, max_epochs=1).fit(data.X, data.y)
+    with pytest.raises(ValueError, match=r"Invalid bidirectional='yes'\. Allowed: True, False"):
+        GRURegressor(bidirectional="yes", max_epochs=1).fit(data.X, data.y)
 
 
 def test_seq_len_reads_the_last_steps():
