@@ -32,3 +32,9 @@ def check_number(name, value, *, low=None, high=None, low_open=False, high_open=
         rng = " and ".join(part for part in (lo, hi) if part)
         raise ValueError(f"Invalid {name}={value!r}: must be {rng}.")
     return value
+
+
+def is_fraction(value):
+    """Whether ``value`` is a float (numpy's included), which scikit-learn's ``test_size``
+    reads as a fraction of the samples; an int is a count."""
+    return isinstance(value, numbers.Real) and not isinstance(value, numbers.Integral)

@@ -87,6 +87,15 @@ def test_dataframe_targets_with_string_labels(market):
     assert 0.0 <= net.score(market.X, y) <= 1.0
 
 
+def test_non_finite_targets_are_named_by_column(market):
+    for column, message in [(0, r"The class labels \(column 0 of y\) contain NaN"),
+                            (1, r"The regression target \(column 1 of y\) contains NaN")]:
+        y = market.y.copy()
+        y[3, column] = np.nan  # e.g. an empty cell of a csv
+        with pytest.raises(ValueError, match=message):
+            tiny(max_epochs=1).fit(market.X, y)
+
+
 def test_same_seed_same_model_and_pickle_round_trip(fitted, market):
     again = clone(fitted).fit(market.X, market.y)
     np.testing.assert_array_equal(fitted.predict_proba(market.X_test),

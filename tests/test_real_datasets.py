@@ -51,6 +51,8 @@ def test_digits_options():
         skhyper.load_dataset("digits", n_class=11)
     with pytest.raises(ValueError, match=r"test_size=1.5"):
         skhyper.load_dataset("digits", test_size=1.5)
+    # a numpy float is a fraction too (an array's element, a search space's draw)
+    assert len(skhyper.load_dataset("digits", test_size=np.float32(0.25)).X_test) == 450
 
 
 # --- diabetes -------------------------------------------------------------------------------
@@ -107,6 +109,8 @@ def test_csv_test_part_is_the_last_rows_and_no_window_spans_both(series_csv):
     assert data.X.shape == (27, 4, 1) and data.X_test.shape == (7, 4, 1)
     np.testing.assert_array_equal(data.y_test, 100 * data.X_test[:, -1, 0])
     rows = skhyper.load_dataset("csv", path=series_csv, target="y", test_size=5)
+    np.testing.assert_array_equal(rows.X_test[:, 0], np.arange(35, 40))
+    rows = skhyper.load_dataset("csv", path=series_csv, target="y", test_size=np.float32(0.125))
     np.testing.assert_array_equal(rows.X_test[:, 0], np.arange(35, 40))
 
 

@@ -16,7 +16,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils import Bunch
 
 from .._warnings import warn
-from ..validation import check_choice, check_number
+from ..validation import check_choice, check_number, is_fraction
 from ..registry import DatasetFamily
 
 CSV_TASKS = ("regression", "classification", "unsupervised")
@@ -70,7 +70,7 @@ def _split_rows(n_rows, test_size):
     """Number of rows in the training part (the test part is the rest, at the end)."""
     if test_size is None:
         return n_rows
-    if isinstance(test_size, float):
+    if is_fraction(test_size):
         check_number("test_size", test_size, low=0, high=1, low_open=True, high_open=True)
         n_test = int(round(n_rows * test_size))
     else:

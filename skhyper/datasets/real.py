@@ -8,7 +8,7 @@ from sklearn.datasets import load_diabetes, load_digits
 from sklearn.model_selection import train_test_split
 from sklearn.utils import Bunch
 
-from ..validation import check_number
+from ..validation import check_number, is_fraction
 from ..registry import DatasetFamily
 
 DIGITS_PIXEL_MAX = 16.0  # pixel intensities in sklearn's digits run from 0 to 16
@@ -18,8 +18,9 @@ def _split(X, y, test_size, random_state, stratify):
     """Train/test parts as a dict; no test keys when ``test_size`` is None."""
     if test_size is None:
         return dict(X=X, y=y)
-    if isinstance(test_size, float):
+    if is_fraction(test_size):
         check_number("test_size", test_size, low=0, high=1, low_open=True, high_open=True)
+        test_size = float(test_size)  # train_test_split refuses numpy's float32
     else:
         check_number("test_size", test_size, low=1, high=len(X) - 1, integer=True)
     check_number("random_state", random_state, low=0, integer=True)

@@ -360,7 +360,7 @@ class CNNLSTMMultiTask(NetMixin, ClassifierMixin, NeuralNet):
         for name in ("n_filters", "lstm_hidden_size", "lstm_layers", "fusion_dim"):
             check_number(name, getattr(self, name), low=1, integer=True)
         for name in ("cnn_dropout", "lstm_dropout", "fusion_dropout", "label_smoothing"):
-            check_number(name, getattr(self, name), low=0, high=1)
+            check_number(name, getattr(self, name), low=0, high=1, high_open=True)
         for name in ("cnn_attention_heads", "lstm_attention_heads"):
             check_number(name, getattr(self, name), low=0, integer=True)
         check_number("fusion_heads", self.fusion_heads, low=1, integer=True)
@@ -384,6 +384,9 @@ class CNNLSTMMultiTask(NetMixin, ClassifierMixin, NeuralNet):
 
     def _prepare_y(self, y, reset, classes=None):
         labels, values = split_targets(y)
+        if labels.dtype.kind == "f" and not np.isfinite(labels).all():
+            # (a csv's empty label cell) else "not among the classes [0.0, 1.0, nan]"
+            raise ValueError("The class labels (column 0 of y) contain NaN or infinity.")
         if not np.isfinite(values).all():
             raise ValueError("The regression target (column 1 of y) contains NaN or infinity.")
         if reset:
