@@ -1,6 +1,7 @@
 """StagedHalvingSearchCV: warm-started rungs, results format, failures, multi-metric refit,
 reproducibility (sequential, parallel, dask, resumed from a store)."""
 
+import math
 import pickle
 import re
 import threading
@@ -663,6 +664,28 @@ def test_a_model_that_cannot_be_pickled_fails_where_it_would_train_on():
     search = StagedHalvingSearchCV(HoldsALockOnceTrained(), {"peak": [1, 2]},
                                    **dict(settings, max_epochs=1)).fit(np.zeros((12, 2)))
     assert list(search.cv_results_["status"]) == ["ok", "ok"]
+
+
+@pytest.mark.filterwarnings("ignore:One or more of the test scores are non-finite")
+def test_a_candidate_scored_nan_fails_instead_of_being_pruned(clf_data):
+    X, y = clf_data
+
+    def nan_above_alpha(estimator, X, y):  # a scorer that cannot judge some candidates
+        return math.nan if estimator.alpha > 0.05 else estimator.score(X, y)
+
+    settings = dict(min_epochs=1, max_epochs=4, factor=2, cv=KFold(2), top_k=0, random_state=0)
+    with pytest.warns(FitFailedWarning, match="1 of 3 candidates failed"):
+        search = StagedHalvingSearchCV(sgd(), {"alpha": [1e-3, 1e-2, 1e-1]},
+                                       scoring=nan_above_alpha, **settings).fit(X, y)
+    results = search.cv_results_
+    assert results["status"][2] == "failed"
+    assert results["error"][2] == ("the scorer returned NaN on fold(s) 0, 1, so the candidate "
+                                   "cannot be ranked")
+    assert search.best_index_ != 2 and results["epochs"][search.best_index_] == 4
+    # and a search none of whose candidates can be ranked says so, not "pruned" them all
+    with pytest.raises(ValueError, match="All 3 candidates failed.*scorer returned NaN"):
+        StagedHalvingSearchCV(sgd(), {"alpha": [1e-3, 1e-2, 1e-1]},
+                              scoring=lambda estimator, X, y: math.nan, **settings).fit(X, y)
 
 
 class FailsOnFirstFold(SGDClassifier):

@@ -225,6 +225,19 @@ class StagedRun:
         for cand, target in targets:
             if cand.alive:
                 cand.stage, cand.rung, cand.epochs = stage, rung, target
+                if math.isnan(self.score_of(cand.row())):
+                    self._fail_unranked(cand)
+
+    def _fail_unranked(self, cand):
+        """A candidate whose scorer gave NaN cannot be ranked against the others: it fails
+        (as one that raised), where dropping it from the ranking would call it pruned."""
+        folds = [fold for fold, scores in enumerate(cand.scores)
+                 if any(math.isnan(value) for value in scores.values())]
+        cand.status = "failed"
+        cand.error = (f"the scorer returned NaN on fold(s) {', '.join(map(str, folds))}, so "
+                      "the candidate cannot be ranked")
+        cand.models = [None] * len(cand.models)
+        self._log(f"candidate {cand.index} failed: {cand.error}")
 
     def _apply(self, cand, fold, model, record):
         """Take a finished (trained or loaded) unit into the candidate's state."""
