@@ -33,6 +33,7 @@ import threading
 import time
 
 import joblib
+import numpy as np
 
 from .validation import check_choice, check_number
 
@@ -74,6 +75,27 @@ def torch_seed(seed):
 def thread_seed():
     """The seed of the innermost :func:`torch_seed` block of this thread, or None."""
     return getattr(_THREAD_SEED, "value", None)
+
+
+@contextlib.contextmanager
+def seeded(seed):
+    """:func:`torch_seed`, and numpy's global RNG seeded too (its state restored after): what
+    a scikit-learn estimator without ``random_state`` draws from (SGDClassifier's shuffling).
+
+    Reproducible run by run, or in worker processes; threads share numpy's global RNG, so
+    such an estimator needs its own ``random_state`` under a thread backend.
+    """
+    if seed is None:
+        with torch_seed(None):
+            yield
+        return
+    state = np.random.get_state()
+    np.random.seed(seed % 2 ** 32)
+    try:
+        with torch_seed(seed):
+            yield
+    finally:
+        np.random.set_state(state)
 
 
 # Variables that size the OpenMP / BLAS pools torch and numpy start with in a new process.

@@ -1202,6 +1202,21 @@ def test_random_state_alone_reproduces_a_search_of_unseeded_nets(tiny_sine, tiny
     assert_same_results(first, second)
 
 
+def test_random_state_alone_reproduces_a_search_of_unseeded_scikit_learn_estimators(clf_data):
+    # SGDClassifier without random_state shuffles with numpy's global RNG: seeded per unit
+    X, y = clf_data
+    search = StagedHalvingSearchCV(
+        SGDClassifier(loss="log_loss"), {"alpha": loguniform(1e-5, 1e-1)}, sampler="random",
+        n_candidates=6, min_epochs=1, max_epochs=4, factor=2, cv=3, random_state=0)
+    first = search.fit(X, y).cv_results_
+    state = np.random.get_state()
+    second = clone(search).fit(X, y).cv_results_
+    assert_same_results(first, second)
+    # and the user's own draws from it are not disturbed
+    assert np.array_equal(np.random.get_state()[1], state[1])
+    assert_same_results(first, clone(search).set_params(n_jobs=2).fit(X, y).cv_results_)
+
+
 def test_verbose_prints_each_rung_and_its_times(clf_data, capsys):
     X, y = clf_data
     StagedHalvingSearchCV(sgd(), {"alpha": [1e-4, 1e-3, 1e-2, 1e-1]}, min_epochs=1,

@@ -17,7 +17,7 @@ from sklearn.utils.validation import _check_method_params
 
 from .._warnings import warn
 from ..model_size import quality_metric
-from ..parallel import torch_seed
+from ..parallel import seeded
 from ..validation import check_choice, check_number
 from ._candidates import is_sequential, parse_steps
 from ._epochs import (check_trainable, is_skorch_net, train_epochs, trained_step,
@@ -110,9 +110,11 @@ class StagedHalvingSearchCV(BaseSearchCV):
         :func:`skhyper.parallel.parallel_backend` (joblib's loky workers get ``cpu_count() //
         n_jobs``).
     random_state : int or None, default=None
-        Seeds the samplers and, per unit of work (candidate c, fold k, rung r), torch's global
-        RNG from ``(random_state, c, k, r)``: sequential, parallel and resumed runs give the
-        same ``cv_results_`` on CPU (with the same torch thread count). None is not
+        Seeds the samplers and, per unit of work (candidate c, fold k, rung r), torch's and
+        numpy's global RNGs from ``(random_state, c, k, r)``: sequential, parallel and resumed
+        runs give the same ``cv_results_`` on CPU (with the same torch thread count). A
+        scikit-learn estimator without a ``random_state`` of its own draws from numpy's global
+        RNG, which threads share: under a thread backend, give it one. None is not
         reproducible.
     error_score : "raise" or float, default=np.nan
         Score of a candidate whose training or scoring raised (NaN loss included); it is
@@ -475,7 +477,7 @@ class StagedHalvingSearchCV(BaseSearchCV):
                 net.set_params(max_epochs=epochs)
             warm_start = net.get_params().get("warm_start")
             start = time.perf_counter()
-            with torch_seed(refit_seed(self.random_state)):
+            with seeded(refit_seed(self.random_state)):
                 losses = train_epochs(estimator, X, y, epochs, classes, **fit_params)
             self.refit_time_ = time.perf_counter() - start
             if trains_by_warm_start(net):

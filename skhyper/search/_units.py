@@ -1,8 +1,8 @@
 """One unit of work: train candidate c on fold k up to rung r, then score it on the test fold.
 
-A unit is deterministic from its inputs wherever it runs: torch is seeded from
-``(random_state, c, k, r)`` for its training (:func:`skhyper.parallel.torch_seed`), and the
-estimator it continues is the one the previous rung returned (or that a store saved).
+A unit is deterministic from its inputs wherever it runs: torch and numpy's global RNG are
+seeded from ``(random_state, c, k, r)`` for its training (:func:`skhyper.parallel.seeded`),
+and the estimator it continues is the one the previous rung returned (or that a store saved).
 
 A unit returns its fitted estimator pickled, and the search holds and stores it so: the unit
 that continues it unpickles it, wherever it runs. Between units the searching process holds no
@@ -20,7 +20,7 @@ import numpy as np
 from sklearn.utils.metaestimators import _safe_split
 from sklearn.utils.validation import _check_method_params
 
-from ..parallel import torch_seed
+from ..parallel import seeded
 from ._epochs import train_epochs
 
 
@@ -108,7 +108,7 @@ def run_unit(estimator, X, y, train, test, n_epochs, scorer, *, seed=None, class
         X_train, y_train = _safe_split(estimator, X, y, train)
         X_test, y_test = _safe_split(estimator, X, y, test, train)
         start = time.perf_counter()
-        with torch_seed(seed):
+        with seeded(seed):
             result["losses"] = train_epochs(estimator, X_train, y_train, n_epochs, classes,
                                             **fit_params)
         result["fit_time"] = time.perf_counter() - start
