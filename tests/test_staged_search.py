@@ -11,7 +11,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from scipy.stats import loguniform
+from scipy.stats import loguniform, norm
 from skorch.callbacks import Callback
 from sklearn.base import BaseEstimator, clone
 from sklearn.datasets import make_classification
@@ -863,6 +863,20 @@ def test_finetune_proposes_only_points_not_evaluated_yet():
     assert make_sampler("finetune", {"a": [1, 2]}, 0).propose(3, exhausted) == []
 
 
+def test_finetune_perturbs_tuple_choices():
+    # skopt's normalising encoder made an array of the choices, which tuples of different
+    # lengths break: the finetune sampler works on their indices
+    from skhyper.search._candidates import make_sampler
+
+    space = {"hidden_layer_sizes": [(4,), (8, 4), (16, 8, 4)], "alpha": [1e-4, 1e-3, 1e-2]}
+    evaluated = [({"hidden_layer_sizes": (8, 4), "alpha": 1e-3}, 0.9),
+                 ({"hidden_layer_sizes": (4,), "alpha": 1e-2}, 0.5)]
+    proposed = make_sampler("finetune", space, 0).propose(4, evaluated)
+    assert len(proposed) == 4
+    assert all(p["hidden_layer_sizes"] in space["hidden_layer_sizes"] for p in proposed)
+    assert all(p["alpha"] in space["alpha"] for p in proposed)
+
+
 def test_finetune_cannot_come_first(clf_data):
     search = StagedHalvingSearchCV(sgd(), {"alpha": loguniform(1e-5, 1e-1)},
                                    sampler=[("finetune", 2), ("random", 2)], max_epochs=1, cv=2)
@@ -1285,6 +1299,12 @@ def test_clone_and_pickle(clf_data):
     (dict(sampler="random", param_space={"alpha": 0.1}), r"alpha=\[0.1\]"),
     (dict(sampler=("random", 3)), r"step 3 is not a sampler name.*sampler=\[\('random', 8\)\]"),
     (dict(sampler="bayes", param_space={"alpha": [0.1]}), "every entry is fixed"),
+    # a later step's space is checked before the first step trains
+    (dict(sampler=[("random", 2), ("bayes", 2)], param_space={"alpha": norm(1e-3, 1e-4)}),
+     r"scipy.stats.norm has no skopt equivalent"),
+    (dict(sampler=[("random", 2), ("finetune", 2)], param_space={"alpha": [[1], [2, 3]]}),
+     r"alpha=\[\[1\], \[2, 3\]\]: the bayes, tpe and finetune samplers need hashable "
+     r"choices, and \[1\] is not; write it as a tuple, e.g. \(1,\)"),
     (dict(min_epochs=5, max_epochs=3), "max_epochs=3: must be >= min_epochs=5"),
     (dict(max_epochs=3, extended_epochs=2), "extended_epochs=2: must be >= max_epochs=3"),
     (dict(cv=iter([])), "gave no train/test splits"),
@@ -1297,7 +1317,9 @@ def test_bad_settings_name_the_value(clf_data, params, message):
     X, y = clf_data
     space = params.pop("param_space", {"alpha": [1e-3, 1e-2]})
     with pytest.raises(ValueError, match=message):
-        StagedHalvingSearchCV(NeverTrained(), space, **params).fit(X, y)
+        # error_score="raise": a unit that trained raises, not recorded as a failed candidate
+        StagedHalvingSearchCV(NeverTrained(), space, **{"error_score": "raise", **params}) \
+            .fit(X, y)
 
 
 class NeverTrained(SGDClassifier):

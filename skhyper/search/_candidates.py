@@ -37,6 +37,11 @@ class CandidateSampler:
     def propose(self, n, observations):
         raise NotImplementedError
 
+    def check(self):
+        """Raise for a ``param_space`` this sampler cannot draw from: the search checks every
+        step's before anything trains (a later step's would otherwise fail after the earlier
+        ones trained)."""
+
 
 class GridSampler(CandidateSampler):
     """Every point of ``ParameterGrid(param_space)`` (a dict or list of dicts of lists)."""
@@ -44,22 +49,31 @@ class GridSampler(CandidateSampler):
     def propose(self, n, observations):
         return [dict(p) for p in ParameterGrid(self.param_space)]
 
+    def check(self):
+        ParameterGrid(self.param_space)
+
 
 class ListSampler(CandidateSampler):
     """The explicit candidates in ``param_space`` (a list of parameter dicts)."""
 
     def propose(self, n, observations):
+        self.check()
+        return [dict(p) for p in self.param_space]
+
+    def check(self):
         if not isinstance(self.param_space, (list, tuple)) or not all(
                 isinstance(p, dict) for p in self.param_space):
             raise ValueError(
                 f"Invalid param_space for sampler='list': expected a list of parameter dicts, "
                 f"got {type(self.param_space).__name__}."
             )
-        return [dict(p) for p in self.param_space]
 
 
 class RandomSampler(CandidateSampler):
     """``n`` draws of scikit-learn's ParameterSampler (skopt dimensions are accepted too)."""
+
+    def check(self):
+        ParameterSampler(to_sampler_space(self.param_space), 1)
 
     def propose(self, n, observations):
         space = to_sampler_space(self.param_space)
@@ -78,6 +92,9 @@ class BayesSampler(CandidateSampler):
         self._optimizer = None
         self._told = 0
         self._failed = []  # points that failed, told once there is a score to penalise them by
+
+    def check(self):
+        to_skopt_space(self.param_space)
 
     def propose(self, n, observations):
         from skopt import Optimizer
@@ -126,6 +143,10 @@ class TPESampler(CandidateSampler):
         self._study = None
         self._pending = []  # (trial, proposed params) not told yet
         self._told = 0
+
+    def check(self):
+        _import_optuna()
+        to_optuna_distributions(self.param_space)
 
     def propose(self, n, observations):
         optuna = _import_optuna()
@@ -200,9 +221,35 @@ class FinetuneSampler(CandidateSampler):
         self.scale = scale
         self._rng = None
 
-    def propose(self, n, observations):
+    def check(self):
+        self._space()
+
+    def _space(self):
+        """(fixed, names, the user's space, the normalised space the noise is added in)."""
+        from skopt.space import Categorical, Space
+
         fixed, names, space = to_skopt_space(self.param_space)
-        space.set_transformer("normalize")
+        # a categorical dimension as its choices' indices: skopt's normalising label encoder
+        # makes an array of the choices, which tuples of different lengths break
+        normalised = Space([
+            Categorical(list(range(len(dim.categories))), name=dim.name)
+            if isinstance(dim, Categorical) else dim for dim in space.dimensions])
+        normalised.set_transformer("normalize")
+        return fixed, names, space, normalised
+
+    def propose(self, n, observations):
+        from skopt.space import Categorical
+
+        fixed, names, space, normalised = self._space()
+        choices = {i: list(dim.categories) for i, dim in enumerate(space.dimensions)
+                   if isinstance(dim, Categorical)}
+
+        def encode(point):
+            return [choices[i].index(v) if i in choices else v for i, v in enumerate(point)]
+
+        def decode(point):
+            return [choices[i][v] if i in choices else v for i, v in enumerate(point)]
+
         if self._rng is None:
             self._rng = np.random.default_rng(self.random_state)
         scored = [(p, s) for p, s in observations if np.isfinite(s)]  # NaN would upset sorted
@@ -217,11 +264,12 @@ class FinetuneSampler(CandidateSampler):
         known = [[p.get(name) for name in names] for p, _ in observations]
         proposals = []
         for i in range(n):
-            centre = space.transform([centres[i % len(centres)]])[0]
+            centre = normalised.transform([encode(centres[i % len(centres)])])[0]
             for draw in range(self.max_draws):
                 scale = min(self.scale * 2 ** (draw // 10), 1.0)
                 noisy = np.clip(centre + self._rng.normal(0.0, scale, len(centre)), 0.0, 1.0)
-                point = [python_value(v) for v in space.inverse_transform([noisy])[0]]
+                point = [python_value(v)
+                         for v in decode(normalised.inverse_transform([noisy])[0])]
                 if point not in known:
                     break
             else:

@@ -24,6 +24,18 @@ def _is_distribution(value):
     return hasattr(value, "rvs") and hasattr(value, "dist") and hasattr(value, "support")
 
 
+def _hashable(value):
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True
+
+
+def _as_tuples(value):
+    return tuple(_as_tuples(v) for v in value) if isinstance(value, list) else value
+
+
 def to_skopt_dimension(name, value):
     """Convert one space entry to a skopt dimension."""
     from skopt.space import Categorical, Integer, Real
@@ -33,6 +45,13 @@ def to_skopt_dimension(name, value):
         # the user's param_space (later random draws from it would differ).
         return copy.deepcopy(value)
     if isinstance(value, (list, tuple)):
+        unhashable = [choice for choice in value if not _hashable(choice)]
+        if unhashable:  # skopt's and Optuna's encoders look the choices up
+            raise ValueError(
+                f"Invalid search-space entry {name}={value!r}: the bayes, tpe and finetune "
+                f"samplers need hashable choices, and {unhashable[0]!r} is not; write it as a "
+                f"tuple, e.g. {_as_tuples(unhashable[0])!r}."
+            )
         return Categorical(list(value), name=name)
     if _is_distribution(value):
         low, high = (python_value(v) for v in value.support())

@@ -19,7 +19,7 @@ from .._warnings import warn
 from ..model_size import quality_metric
 from ..parallel import seeded
 from ..validation import check_choice, check_number
-from ._candidates import is_sequential, parse_steps
+from ._candidates import is_sequential, make_sampler, parse_steps
 from ._epochs import (check_trainable, is_skorch_net, train_epochs, trained_step,
                       trains_by_warm_start)
 from ._run import EXTENDED, StagedRun
@@ -195,6 +195,8 @@ class StagedHalvingSearchCV(BaseSearchCV):
         _check_at_least("max_epochs", self.max_epochs, "min_epochs", self.min_epochs)
         check_number("factor", self.factor, low=1, low_open=True)
         steps = parse_steps(self.sampler, self.n_candidates)
+        for name, _, _ in steps:  # every step's space, before the first step trains
+            make_sampler(name, self.param_space, None).check()
         schedule = rung_epochs(self.min_epochs, self.max_epochs, self.factor)
         check_number("brackets", self.brackets, low=1, high=len(schedule), integer=True)
         sequential = [name for name, _, _ in steps if is_sequential(name)]
