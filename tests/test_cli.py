@@ -322,6 +322,10 @@ def test_unknown_name_exits_with_one_line(tmp_path):
      "Invalid --sampler step 'bayes:x': the count after ':' must be a positive integer"),
     ("lr: [0.01]\n", ["--strategy", "staged", "--sampler", "finetune:4"],
      "chain it after another sampler"),
+    ("optimizer__betas: [[0.9, 0.99], [0.8, 0.9]]\nlr: [0.01, 0.1]\n",
+     ["--strategy", "staged", "--sampler", "random:2,bayes:2"],
+     "--sampler bayes: Invalid search-space entry optimizer__betas=[[0.9, 0.99], [0.8, 0.9]]: "
+     "the bayes, tpe and finetune samplers need hashable choices"),
     ("lr: [0.01]\n", ["--data", "sine"], "Unknown dataset family 'sine'."),
     ("hidden_size: [4]\nlr: [0.1]\nhidden_size: [8]\n", [],
      "Duplicate key 'hidden_size' at line 3, column 1 (first at line 1, column 1) in "),

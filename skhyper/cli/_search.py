@@ -21,8 +21,9 @@ from ._inputs import (UsageError, check_compatible, check_out_dir, check_param_v
                       is_unsupervised, load_data, parse_data_params,
                       scoring_for, scoring_names)
 from ._progress import fit_progress
-from ._strategies import (QUICK_EPOCHS, STRATEGIES, build_search, check_space_names,
-                          expected_fits, parse_sampler, resolve_space, staged_defaults)
+from ._strategies import (QUICK_EPOCHS, STRATEGIES, build_search, check_sampler_spaces,
+                          check_space_names, expected_fits, parse_sampler, resolve_space,
+                          staged_defaults)
 
 STORE_FILE = "store.sqlite"
 RUN_FILE = "run.yaml"
@@ -109,7 +110,9 @@ def run_search(args):
     if staged_options and strategy != "staged":
         raise UsageError(f"{' and '.join(staged_options)}: options of the staged search; "
                          f"--strategy {strategy} does not take them (use --strategy staged).")
-    sampler = parse_sampler(args.sampler, args.n_iter) if args.sampler else None
+    # random draws --n-iter candidates unless --sampler says otherwise
+    sampler = parse_sampler(args.sampler or "random", args.n_iter) \
+        if strategy == "staged" else None
     if args.space and strategy in ("baseline", "quick"):
         raise UsageError(f"--strategy {strategy} searches a fixed space; drop --space or use "
                          "grid, random, bayes, halving or staged.")
@@ -142,6 +145,7 @@ def run_search(args):
     param_space = resolve_space(strategy, family, space)
     if strategy == "staged":
         staged_defaults(estimator, set(fixed) | set(param_space))
+        check_sampler_spaces(sampler, param_space)
 
     store = _open_store(out, config, args.resume)
     stored_before = store.n_fits()

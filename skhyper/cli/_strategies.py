@@ -27,7 +27,7 @@ from sklearn.model_selection import (GridSearchCV, HalvingGridSearchCV, Paramete
 from skopt import BayesSearchCV
 
 from .. import spaces
-from ..search._candidates import parse_steps
+from ..search._candidates import make_sampler, parse_steps
 from ..validation import check_choice
 from ._inputs import UsageError
 
@@ -152,6 +152,17 @@ def parse_sampler(text, n_iter):
     return steps
 
 
+def check_sampler_spaces(sampler, param_space):
+    """Raise UsageError for a space a step of ``sampler`` (a :func:`parse_sampler` chain)
+    cannot draw from, before the output directory exists: bayes, tpe and finetune convert it
+    to skopt's or Optuna's form (a list as a choice is refused there)."""
+    for name, _, _ in parse_steps(sampler, None):
+        try:
+            make_sampler(name, param_space, None).check()
+        except (ValueError, ImportError) as exc:
+            raise UsageError(f"--sampler {name}: {exc}") from None
+
+
 def check_space_names(strategy, names):
     """Raise UsageError for a space parameter the strategy sets itself."""
     if strategy in ("halving", "staged") and "max_epochs" in names:
@@ -201,6 +212,6 @@ def build_search(strategy, estimator, param_space, *, cv, scoring, n_iter, epoch
 
     # Rungs grow by factor 3 up to --epochs; the best candidate then trains longer (extended
     # stage, up to twice --epochs) before the refit.
-    return StagedHalvingSearchCV(estimator, param_space, sampler=sampler or [("random", n_iter)],
+    return StagedHalvingSearchCV(estimator, param_space, sampler=sampler,
                                  max_epochs=epochs or estimator.max_epochs, top_k=top_k,
                                  max_time=max_time, random_state=seed, store=store, **common)
