@@ -238,6 +238,25 @@ def test_train_checks_the_configs_seq_len_against_the_data(tmp_path, uninterrupt
     assert joblib.load(tmp_path / "m2" / "model.joblib").seq_len == 8
 
 
+@pytest.mark.parametrize("entry, message", [
+    (dict(dataset=["sine-mixture"]), "dataset must be a name; got ['sine-mixture']."),
+    (dict(scoring=["r2"]), "scoring must be a name; got ['r2']."),
+    (dict(data_params=[1, 2]), "data_params must be a mapping of the dataset loader's"),
+    (dict(scoring="bogus"), "scoring: Invalid --scoring='bogus'."),
+    (dict(scoring="accuracy"), "scoring: --scoring accuracy is a classification metric"),
+])
+def test_train_refuses_a_config_entry_of_the_wrong_kind_before_training(
+        tmp_path, uninterrupted, capsys, entry, message):
+    best = yaml.safe_load((uninterrupted / "best_config.yaml").read_text())
+    path = tmp_path / "best_config.yaml"
+    path.write_text(yaml.safe_dump({**best, **entry}))
+    out = tmp_path / "model"
+    assert main(["--quiet", "train", "--config", str(path), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"{path}: {message}" in err, err
+    assert not out.exists()  # nothing trained, nothing half-written
+
+
 def test_report_rebuilds_the_bundle(tmp_path, uninterrupted):
     out = tmp_path / "copy"
     shutil.copytree(uninterrupted, out)
@@ -295,6 +314,9 @@ def test_unknown_name_exits_with_one_line(tmp_path):
     ("lr: {log-uniform: [0.001, 0.1]}\n", ["--strategy", "halving"],
      "--strategy halving: a grid needs a list of values for every parameter; lr is a range."),
     ("lr: [0.01]\n", ["--scoring", "neg_mse"], "Invalid --scoring='neg_mse'"),
+    ("lr: [0.01]\n", ["--scoring", "r2,accuracy"], "--scoring accuracy is a classification "
+     "metric, and this search is regression: use a regression metric, such as "
+     "neg_mean_squared_error."),
     ("lr: [0.01]\n", ["--scoring", "r2,max_error,r2"], "--scoring r2,max_error,r2: name each "
                                                        "metric once, separated by commas"),
     ("lr: [0.01]\n", ["--scoring", "n_parameters,r2"],

@@ -11,6 +11,11 @@ from .._yaml import safe_load
 from ..validation import check_choice
 
 TASK_SCORING = {"regression": "neg_mean_squared_error", "classification": "accuracy"}
+# The task a scikit-learn scorer's metric is for, by the module that defines it (a scorer
+# outside these, such as a clustering metric, is not checked).
+METRIC_TASKS = {"sklearn.metrics._classification": "classification",
+                "sklearn.metrics._ranking": "classification",
+                "sklearn.metrics._regression": "regression"}
 #: Tasks whose y no scikit-learn scorer name can score: the estimator's own score() is used.
 OWN_SCORE_TASKS = ("multitask", "unsupervised")
 
@@ -150,10 +155,23 @@ def scoring_for(scoring, family, data):
             raise UsageError(f"--scoring {name} cannot score a {task} search: use the model's "
                              f"metrics ({given}; then n_parameters if you like), or leave "
                              "--scoring out for its score().")
+        _check_metric_task(name, task)
         resolved[name] = name
     if len(resolved) == 1 and isinstance(resolved[names[0]], str):
         return names[0]
     return resolved
+
+
+def _check_metric_task(name, task):
+    """Raise UsageError for a scikit-learn scorer of the other task (accuracy on a regression
+    target): every fit's scoring would fail, each with a traceback."""
+    from sklearn.metrics import get_scorer
+
+    function = getattr(get_scorer(name), "_score_func", None)
+    metric_task = METRIC_TASKS.get(getattr(function, "__module__", None))
+    if metric_task is not None and task in TASK_SCORING and metric_task != task:
+        raise UsageError(f"--scoring {name} is a {metric_task} metric, and this search is "
+                         f"{task}: use a {task} metric, such as {TASK_SCORING[task]}.")
 
 
 def scoring_names(scoring):

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import joblib
 import yaml
-from sklearn.metrics import get_scorer, get_scorer_names
+from sklearn.metrics import get_scorer
 from skorch.callbacks import Callback
 from tqdm.auto import tqdm
 
@@ -15,7 +15,8 @@ from .. import registry
 from .._yaml import safe_load
 from .._plain import to_plain
 from ._inputs import (UsageError, check_compatible, check_out_dir, check_param_values,
-                      family_scorers, is_unsupervised, load_data, parse_data_params)
+                      family_scorers, is_unsupervised, load_data, own_score, parse_data_params,
+                      scoring_for)
 
 MODEL_FILE = "model.joblib"
 
@@ -77,8 +78,34 @@ def _format_params(params):
     return ", ".join(f"{key}={value}" for key, value in params.items())
 
 
+def _check_entries(config, path):
+    """Raise UsageError for a best_config.yaml entry of the wrong kind (a hand-edited one)."""
+    for key in ("model", "dataset", "scoring"):
+        if config.get(key) is not None and not isinstance(config[key], str):
+            raise UsageError(f"{path}: {key} must be a name; got {config[key]!r}.")
+    if config.get("data_params") is not None and not isinstance(config["data_params"], dict):
+        raise UsageError(f"{path}: data_params must be a mapping of the dataset loader's "
+                         f"arguments; got {config['data_params']!r}.")
+
+
+def _scorer(scoring, family, estimator, data, path):
+    """The scorer of the config's ``scoring``: a family metric, the estimator's own score (a
+    search recorded it as "LSTMRegressor.score"), or a scikit-learn scorer of the task."""
+    own = family_scorers(family)
+    if scoring in own:
+        return own[scoring]
+    if scoring == f"{type(estimator).__name__}.score":
+        return own_score
+    try:
+        scoring_for(scoring, family, data)  # an unknown name, or one of the other task
+    except UsageError as exc:
+        raise UsageError(f"{path}: scoring: {exc}") from None
+    return get_scorer(scoring)
+
+
 def run_train(args):
     config = read_config(args.config)
+    _check_entries(config, args.config)
     model = args.model or config.get("model")
     dataset = args.data or config.get("dataset")
     if not model or not dataset:
@@ -105,6 +132,9 @@ def run_train(args):
         params.pop("lr_scheduler__T_max", None)
     estimator = family.make_estimator()
     check_compatible(model, family, estimator, dataset, data)
+    # Scored on the held-out part as the search scored: with the config's scorer.
+    scoring = config.get("scoring") or "score"
+    scorer = _scorer(scoring, family, estimator, data, args.config)
     check_param_values(estimator, {k: [v] for k, v in params.items()}, str(args.config),
                        data.X)
     estimator.set_params(**params)
@@ -124,14 +154,8 @@ def run_train(args):
     if history is not None:  # skorch nets: torch weights and a JSON history as well
         estimator.save_params(f_params=out / "weights.pt", f_optimizer=out / "optimizer.pt",
                               f_history=out / "history.json")
-    # Scored on the held-out part as the search scored: with the config's scorer.
-    scoring = config.get("scoring") or "score"
     test_score = None
     if getattr(data, "X_test", None) is not None:
-        # The family's metrics come first (the cnn-lstm's "accuracy" reads column 0 of its y);
-        # a search without a scorer name records the estimator's score ("Autoencoder.score").
-        scorer = family_scorers(family).get(scoring) or (
-            get_scorer(scoring) if scoring in get_scorer_names() else type(estimator).score)
         y_test = None if unsupervised else data.get("y_test")
         test_score = float(scorer(estimator, data.X_test, y_test))
     saved = to_plain({
