@@ -228,6 +228,20 @@ def test_pruned_candidates_are_neither_successful_nor_failed(tmp_path):
     assert list(store.top(5).index) == [1]
 
 
+def test_queries_of_a_multi_metric_search_rank_on_its_metric_and_sizes_smallest_first(tmp_path):
+    store = ExperimentStore(tmp_path / "s.sqlite")
+    store.start_run()
+    results = fake_results()
+    score = results.pop("mean_test_score")
+    # the command's order: the ranking metric first, the size after it
+    results.update(mean_test_combined=score, mean_test_n_parameters=np.array([500.0, 90.0,
+                                                                               np.nan]))
+    store.save_results(results)
+    assert list(store.top(5).index) == [1, 0]  # by combined, not a KeyError for "score"
+    assert store.statistics().name == "mean_test_combined"
+    assert list(store.top(5, metric="n_parameters")["mean_test_n_parameters"]) == [90.0, 500.0]
+
+
 def test_results_of_a_later_run_are_the_default(tmp_path):
     store = ExperimentStore(tmp_path / "s.sqlite")
     store.start_run()

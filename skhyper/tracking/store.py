@@ -22,6 +22,7 @@ from importlib.metadata import PackageNotFoundError, version
 import pandas as pd
 
 from .._plain import to_plain
+from ..model_size import SIZE_METRICS, quality_metric
 from .._warnings import warn
 
 _SCHEMA = """
@@ -314,18 +315,24 @@ class ExperimentStore:
             frame = frame[mask.astype(bool)]
         return frame
 
-    def top(self, n=5, metric="score", run=None):
-        """The ``n`` best successful candidates by ``mean_test_<metric>`` (greater is better, as
-        in scikit-learn's scorers)."""
+    def top(self, n=5, metric=None, run=None):
+        """The ``n`` best successful candidates by ``mean_test_<metric>``: greater is better, as
+        in scikit-learn's scorers, except for a size (``n_parameters``), smaller.
+
+        ``metric`` defaults to the one the search ranked on: its only metric (``score``), or
+        the first of several that is not a size."""
         frame = self.results(run)
         column = _metric_column(frame, metric)
         if "status" in frame.columns:
             frame = frame[frame["status"] == "ok"]
-        return frame.dropna(subset=[column]).sort_values(column, ascending=False).head(n)
+        smaller_is_better = column[len("mean_test_"):] in SIZE_METRICS
+        return frame.dropna(subset=[column]).sort_values(
+            column, ascending=smaller_is_better, kind="stable").head(n)
 
-    def statistics(self, metric="score", run=None):
+    def statistics(self, metric=None, run=None):
         """Mean, std, min, max and median of ``mean_test_<metric>`` over successful candidates
-        (as in :meth:`top`), with their count and the numbers that failed and were pruned."""
+        (as in :meth:`top`, whose default metric it takes), with their count and the numbers
+        that failed and were pruned."""
         frame = self.results(run)
         column = _metric_column(frame, metric)
         scores = frame[column].astype(float)
@@ -350,8 +357,11 @@ class ExperimentStore:
 
 
 def _metric_column(frame, metric):
-    """``mean_test_<metric>`` of a results frame; KeyError naming the stored metrics."""
-    known = sorted(c[len("mean_test_"):] for c in frame.columns if c.startswith("mean_test_"))
+    """``mean_test_<metric>`` of a results frame (None: the ranking metric); KeyError naming
+    the stored metrics."""
+    known = [c[len("mean_test_"):] for c in frame.columns if c.startswith("mean_test_")]
+    if metric is None and known:
+        metric = quality_metric(None, known)  # in the order the search scored them
     if metric not in known:
         raise KeyError(f"Unknown metric {metric!r}; stored metrics: {', '.join(known)}.")
     return f"mean_test_{metric}"
