@@ -170,6 +170,15 @@ def test_resume_refuses_changed_options(uninterrupted, space_file, capsys):
     assert "changes epochs" in err and err.count("\n") == 1
 
 
+def test_resume_takes_another_n_iter_where_it_changes_nothing(tmp_path, uninterrupted,
+                                                              space_file):
+    out = tmp_path / "search"
+    shutil.copytree(uninterrupted, out)
+    args = ["--quiet"] + [str(a) for a in grid_args(out, space_file)] + ["--resume"]
+    assert main(args + ["--n-iter", "7"]) == 0  # a grid search draws no candidates
+    assert yaml.safe_load((out / "run.yaml").read_text())["fits_restored"] == N_FITS
+
+
 def test_resume_says_when_no_stored_fit_matched(tmp_path, uninterrupted, space_file, capsys):
     out = tmp_path / "search"
     shutil.copytree(uninterrupted, out)

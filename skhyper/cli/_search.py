@@ -35,6 +35,15 @@ DEFINING = ("model", "data", "data_params", "strategy", "space", "n_iter", "samp
             "cv", "scoring", "epochs", "seed")
 
 
+def _uses_n_iter(config):
+    """Whether --n-iter changes the search: random and bayes draw that many candidates, and
+    so does a staged --sampler step without a count (the default, random)."""
+    if config["strategy"] == "staged":
+        sampler = config.get("sampler")
+        return sampler is None or any(":" not in step for step in sampler.split(","))
+    return config["strategy"] in ("random", "bayes")
+
+
 def _choice(option, value, allowed):
     try:
         return check_choice(option, value, allowed)
@@ -90,7 +99,8 @@ def _open_store(out, config, resume):
     runs = store.runs()
     if resume and len(runs):
         previous = runs["config"].iloc[0]
-        changed = [k for k in DEFINING if previous.get(k) != config.get(k)]
+        changed = [k for k in DEFINING if previous.get(k) != config.get(k)
+                   and (k != "n_iter" or _uses_n_iter(config))]
         if changed:
             was = ", ".join(f"{k}={previous.get(k)!r}" for k in changed)
             raise UsageError(f"--resume must repeat the search's options; this run changes "
