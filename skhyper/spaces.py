@@ -30,6 +30,7 @@ Example::
 """
 
 import difflib
+import math
 import numbers
 from dataclasses import dataclass
 
@@ -132,8 +133,9 @@ def _parse_entry(name, value, source):
         raise SpaceError(f"Invalid {kind} in {where}: expected a non-empty list, got {args!r}.")
     if kind == "choice":
         return Dimension(name, kind, tuple(args))
-    if len(args) != 2 or not all(_is_number(a) for a in args):
-        raise SpaceError(f"Invalid {kind} in {where}: expected [low, high] numbers, got {args}.")
+    if len(args) != 2 or not all(_is_number(a) and math.isfinite(a) for a in args):
+        raise SpaceError(f"Invalid {kind} in {where}: expected [low, high] finite numbers, got "
+                         f"{args}.")
     low, high = args
     if kind == "int" and not all(isinstance(a, numbers.Integral) for a in args):
         raise SpaceError(f"Invalid int in {where}: expected [low, high] integers, got {args}.")

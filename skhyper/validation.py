@@ -1,6 +1,7 @@
 """Parameter checks whose errors name the bad value and what is allowed."""
 
 import difflib
+import math
 import numbers
 
 
@@ -24,6 +25,8 @@ def check_number(name, value, *, low=None, high=None, low_open=False, high_open=
         what = "an integer" if integer else "a number"
         none = " or None" if allow_none else ""
         raise ValueError(f"Invalid {name}={value!r}: expected {what}{none}.")
+    if math.isinf(value):
+        raise ValueError(f"Invalid {name}={value!r}: expected a finite number.")
     too_low = low is not None and (value <= low if low_open else value < low)
     too_high = high is not None and (value >= high if high_open else value > high)
     if too_low or too_high or value != value:  # value != value catches NaN

@@ -80,7 +80,9 @@ def test_skopt_refuses_none_as_a_choice():
     ("lr: {uniform: [2, 1]}\n", r"low 2 must be below high 1"),
     ("lr: {log-uniform: [0, 1]}\n", r"low 0 must be > 0"),
     ("n: {int: [1.5, 3]}\n", r"expected \[low, high\] integers"),
-    ("n: {uniform: [1]}\n", r"expected \[low, high\] numbers"),
+    ("n: {uniform: [1]}\n", r"expected \[low, high\] finite numbers"),
+    ("lr: {uniform: [1.0e-4, .inf]}\n", r"expected \[low, high\] finite numbers, got "
+                                      r"\[0.0001, inf\]"),
     ("- 1\n- 2\n", r"must be a non-empty mapping"),
     ("lr: [1]\nn: [2]\nlr: [3]\n", r"Duplicate key 'lr' at line 3, column 1 \(first at line 1"),
 ])

@@ -338,6 +338,7 @@ def test_non_finite_loss_raises_with_epoch():
     ({"optimizer": "adamx"}, r"Invalid optimizer='adamx'\. Did you mean 'adam'\? Allowed: adam"),
     ({"lr_scheduler": "cosin"}, r"Invalid lr_scheduler='cosin'\. Did you mean 'cosine'\?"),
     ({"lr": -0.1}, r"Invalid lr=-0\.1: must be > 0"),
+    ({"lr": float("inf")}, r"Invalid lr=inf: expected a finite number"),
     ({"batch_size": 0}, r"Invalid batch_size=0: must be >= 1"),
     ({"patience": 2.5}, r"Invalid patience=2\.5: expected an integer or None"),
     ({"validation_fraction": 1.0}, r"Invalid validation_fraction=1\.0: must be > 0 and < 1"),

@@ -58,6 +58,9 @@ def test_sequence_target():
     ({"seq_len": 20000}, r"Invalid seq_len=20000: longer than the 10000 samples"),
     ({"stride": 0}, r"Invalid stride=0: must be >= 1"),
     ({"noise_std": -1}, r"Invalid noise_std=-1: must be >= 0"),
+    ({"noise_std": float("inf")}, r"Invalid noise_std=inf: expected a finite number"),
+    ({"frequencies": (float("nan"),), "phases": (0,)}, r"frequencies=\[nan\]: each must be"),
+    ({"frequencies": (1.0,), "phases": (float("nan"),)}, r"Invalid phases=\[nan\]: each must"),
     ({"target": "first"}, r"Invalid target='first'.* Allowed: last, sequence"),
 ])
 def test_bad_parameters(params, message):

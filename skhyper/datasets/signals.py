@@ -82,7 +82,9 @@ def load_sine_mixture(frequencies=(1.0, 3.0, 5.0, 7.0),
     check_choice("target", target, TARGETS)
     check_number("random_state", random_state, low=0, integer=True)
     nyquist = sampling_rate / 2
-    if (frequencies <= 0).any() or (frequencies >= nyquist).any():
+    if not np.isfinite(phases).all():
+        raise ValueError(f"Invalid phases={phases.tolist()}: each must be a finite number.")
+    if not ((frequencies > 0) & (frequencies < nyquist)).all():  # NaN included
         raise ValueError(
             f"Invalid frequencies={frequencies.tolist()}: each must be > 0 and below the "
             f"Nyquist frequency {nyquist} Hz (sampling_rate / 2)."
