@@ -280,6 +280,20 @@ def test_report_rebuilds_the_bundle(tmp_path, uninterrupted):
         (uninterrupted / "cv_results.csv").read_text()
 
 
+def test_report_of_a_damaged_directory_names_the_file(tmp_path, uninterrupted, capsys):
+    out = tmp_path / "copy"
+    shutil.copytree(uninterrupted, out)
+    run = yaml.safe_load((out / "run.yaml").read_text())
+    (out / "run.yaml").write_text(yaml.safe_dump({k: v for k, v in run.items()
+                                                  if k != "config"}))
+    assert main(["--quiet", "report", str(out)]) == 2
+    assert f"{out / 'run.yaml'} has no 'config' mapping" in capsys.readouterr().err
+    (out / "search.joblib").write_bytes(b"garbage")
+    assert main(["--quiet", "report", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"{out / 'search.joblib'} cannot be loaded" in err
+
+
 def test_list_shows_broken_plugins(monkeypatch, capsys):
     from skhyper import registry
 

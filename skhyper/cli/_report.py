@@ -16,10 +16,18 @@ def run_report(args):
     if not (out / SEARCH_FILE).exists() or not (out / RUN_FILE).exists():
         raise UsageError(f"{out} holds no finished search ({SEARCH_FILE} and {RUN_FILE}); "
                          "run skhyper search --out DIR first.")
-    search = joblib.load(out / SEARCH_FILE)
+    try:
+        search = joblib.load(out / SEARCH_FILE)
+    except Exception as exc:  # truncated, or not a joblib file at all
+        raise UsageError(f"{out / SEARCH_FILE} cannot be loaded ({type(exc).__name__}: {exc}); "
+                         "run the search again, with --resume to reuse its stored fits.") from None
     with open(out / RUN_FILE, encoding="utf-8") as handle:
         run = safe_load(handle)
-    rebuilt = write_bundle(out, search, run["config"])
+    config = run.get("config") if isinstance(run, dict) else None
+    if not isinstance(config, dict):
+        raise UsageError(f"{out / RUN_FILE} has no 'config' mapping (the search's options): "
+                         "run the search again, with --resume to reuse its stored fits.")
+    rebuilt = write_bundle(out, search, config)
     if not args.quiet:
         print(f"report rebuilt in {out}/: {', '.join(rebuilt)}")
     return 0
