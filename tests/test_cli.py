@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 import yaml
 from sklearn.metrics import get_scorer
+from sklearn.utils import Bunch
 
 import skhyper
 from skhyper.cli import main
@@ -775,3 +776,42 @@ def test_data_params_read_exponents_as_numbers():
 
     assert parse_data_params(["noise_std=1e-3", "frequencies=[1, 3e0]", "name=on-off"]) == \
         {"noise_std": 1e-3, "frequencies": [1, 3.0], "name": "on-off"}
+
+
+@pytest.mark.filterwarnings("ignore:Scoring failed")
+@pytest.mark.filterwarnings("ignore:One or more of the test scores are non-finite")
+def test_a_candidate_whose_scoring_failed_is_recorded_as_failed(capsys):
+    from sklearn.datasets import make_regression
+    from sklearn.linear_model import Ridge
+    from skhyper.cli._search import _test_score
+    from skhyper.cli._strategies import GridSearch
+
+    def fails_for_large_alpha(estimator, X, y):
+        if estimator.alpha > 0.5:
+            raise ValueError("cannot score this one")
+        return estimator.score(X, y)
+
+    X, y = make_regression(40, 3, random_state=0)
+    search = GridSearch(Ridge(), {"alpha": [0.1, 1.0]}, cv=2, scoring=fails_for_large_alpha,
+                        error_score=np.nan).fit(X, y)
+    assert list(search.cv_results_["status"]) == ["ok", "failed"]
+    assert search.cv_results_["error"][1].startswith("scoring gave nan on fold 0 (a scorer "
+                                                     "that raised is reported in scikit-learn")
+    # the held-out score fails as the search's did: no score, a note, and run.yaml is written
+    search.best_estimator_.set_params(alpha=1.0)
+    assert _test_score(search, Bunch(X_test=X, y_test=y), unsupervised=False) is None
+    assert "the held-out score failed (ValueError: cannot score this one)" in \
+        capsys.readouterr().err
+
+
+def test_a_search_whose_outputs_fail_is_not_recorded_as_finished(tmp_path, monkeypatch,
+                                                                 space_file):
+    import skhyper.cli._search as search_command
+
+    def fails(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(search_command, "write_bundle", fails)
+    out = tmp_path / "search"
+    assert main(["--quiet"] + [str(a) for a in grid_args(out, space_file)]) == 1
+    assert list(ExperimentStore(out / "store.sqlite").runs()["status"]) == ["failed"]

@@ -188,9 +188,12 @@ def run_search(args):
         raise
     elapsed = time.perf_counter() - started
     store.save_results(search.cv_results_)
+    try:  # finished once its outputs are written: report and --resume read them
+        summary = _write_outputs(out, search, store, config, data, unsupervised, elapsed)
+    except BaseException:
+        store.finish_run("failed")
+        raise
     store.finish_run()
-
-    summary = _write_outputs(out, search, store, config, data, unsupervised, elapsed)
     if not args.quiet:
         _print_summary(out, summary)
     if stored_before and not summary["fits_restored"]:
@@ -253,10 +256,16 @@ def _write_outputs(out, search, store, config, data, unsupervised, elapsed):
 
 
 def _test_score(search, data, unsupervised):
-    """The best estimator's score on the dataset's held-out part, when it has one."""
+    """The best estimator's score on the dataset's held-out part, when it has one (None when
+    the scorer fails there, as it failed in the search)."""
     if getattr(data, "X_test", None) is None:
         return None
-    score = search.score(data.X_test, None if unsupervised else data.get("y_test"))
+    try:
+        score = search.score(data.X_test, None if unsupervised else data.get("y_test"))
+    except Exception as exc:
+        print(f"skhyper search: note: the held-out score failed ({type(exc).__name__}: {exc}); "
+              "run.yaml records none.", file=sys.stderr)
+        return None
     return float(score) if np.isfinite(score) else None
 
 

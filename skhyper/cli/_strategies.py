@@ -47,13 +47,28 @@ class RecordFailures:
         results = super()._format_results(candidate_params, n_splits, out, more_results)
         errors = []
         for i in range(len(candidate_params)):
-            failed = [o["fit_error"] for o in out[i * n_splits:(i + 1) * n_splits]
-                      if o.get("fit_error")]
+            fits = out[i * n_splits:(i + 1) * n_splits]
+            failed = [o["fit_error"] for o in fits if o.get("fit_error")]
             # The traceback's last line names the exception and its message.
-            errors.append(failed[0].strip().splitlines()[-1] if failed else "")
+            errors.append(failed[0].strip().splitlines()[-1] if failed else
+                          _scoring_error(fits))
         results["status"] = np.array(["failed" if e else "ok" for e in errors], dtype=object)
         results["error"] = np.array(errors, dtype=object)
         return results
+
+
+def _scoring_error(fits):
+    """The error of a candidate whose fits trained but whose scorer gave NaN on some fold (or
+    raised, which scikit-learn reports in a 'Scoring failed' warning and scores NaN); "" when
+    every score is a number."""
+    for fold, result in enumerate(fits):
+        scores = result["test_scores"]
+        values = scores.values() if isinstance(scores, dict) else [scores]
+        bad = [value for value in values if not np.isfinite(value)]
+        if bad:
+            return (f"scoring gave {bad[0]} on fold {fold} (a scorer that raised is reported "
+                    "in scikit-learn's 'Scoring failed' warning)")
+    return ""
 
 
 class GridSearch(RecordFailures, GridSearchCV):
