@@ -54,6 +54,18 @@ SCHEDULERS = {
     "plateau": (torch.optim.lr_scheduler.ReduceLROnPlateau, {"factor": 0.5, "patience": 5}),
 }
 
+# The ranges of the schedulers' numeric settings (lr_scheduler__<name>): torch checks few of
+# them, and a step_size of 0 fails mid-fit (modulo by zero), a negative gamma trains on.
+SCHEDULER_SETTINGS = {
+    "step_size": dict(low=1, integer=True),
+    "T_max": dict(low=1, integer=True),
+    "gamma": dict(low=0, low_open=True),
+    "factor": dict(low=0, high=1, low_open=True, high_open=True),
+    "patience": dict(low=0, integer=True),
+    "eta_min": dict(low=0),
+    "min_lr": dict(low=0),
+}
+
 DEVICES = ("cpu", "cuda", "auto")
 #: Key of a pickled net's state holding its tensors and the objects that hold them (see
 #: ``NetMixin.__getstate__``).
@@ -463,6 +475,9 @@ class NetMixin:
         check_number("grad_clip", self.grad_clip, low=0, low_open=True, allow_none=True)
         if self.lr_scheduler is not None:
             check_choice("lr_scheduler", self.lr_scheduler, (None,) + tuple(SCHEDULERS))
+        for name, value in self.get_params_for("lr_scheduler").items():
+            if name in SCHEDULER_SETTINGS:
+                check_number(f"lr_scheduler__{name}", value, **SCHEDULER_SETTINGS[name])
         check_number("patience", self.patience, low=1, integer=True, allow_none=True)
         check_number("min_delta", self.min_delta, low=0)
         check_number("validation_fraction", self.validation_fraction, low=0, high=1,

@@ -345,6 +345,10 @@ def test_non_finite_loss_raises_with_epoch():
     ({"device": "tpu"}, r"Invalid device='tpu'\..* Allowed: cpu, cuda, auto"),
     ({"lr_scheduler": "step", "lr_scheduler__stepsize": 3},
      r"Invalid lr_scheduler setting\(s\) lr_scheduler__stepsize"),
+    ({"lr_scheduler": "step", "lr_scheduler__step_size": 0},
+     r"Invalid lr_scheduler__step_size=0: must be >= 1"),
+    ({"lr_scheduler": "exponential", "lr_scheduler__gamma": -1.0},
+     r"Invalid lr_scheduler__gamma=-1.0: must be > 0"),
 ])
 def test_bad_training_settings_name_the_value(tabular, params, message):
     with pytest.raises(ValueError, match=message):

@@ -51,6 +51,8 @@ def test_digits_options():
         skhyper.load_dataset("digits", n_class=11)
     with pytest.raises(ValueError, match=r"test_size=1.5"):
         skhyper.load_dataset("digits", test_size=1.5)
+    with pytest.raises(ValueError, match=r"Invalid as_sequences='yes'. Allowed: True, False"):
+        skhyper.load_dataset("digits", as_sequences="yes")
     # a numpy float is a fraction too (an array's element, a search space's draw)
     assert len(skhyper.load_dataset("digits", test_size=np.float32(0.25)).X_test) == 450
 

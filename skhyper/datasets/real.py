@@ -8,7 +8,7 @@ from sklearn.datasets import load_diabetes, load_digits
 from sklearn.model_selection import train_test_split
 from sklearn.utils import Bunch
 
-from ..validation import check_number, is_fraction
+from ..validation import check_choice, check_number, is_fraction
 from ..registry import DatasetFamily
 
 DIGITS_PIXEL_MAX = 16.0  # pixel intensities in sklearn's digits run from 0 to 16
@@ -55,6 +55,8 @@ def load_digits_dataset(as_sequences=False, n_class=10, scaled=True, test_size=0
         ``task`` ("classification"), ``description``, ``feature_names``, ``target_names``.
     """
     check_number("n_class", n_class, low=2, high=10, integer=True)
+    for name, value in (("as_sequences", as_sequences), ("scaled", scaled)):
+        check_choice(name, value, (True, False))
     raw = load_digits(n_class=n_class)
     X = raw.data.astype("float32")
     if scaled:

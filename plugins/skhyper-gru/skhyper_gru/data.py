@@ -64,8 +64,9 @@ def load_ar_process(coefficients=(0.6, -0.2, 0.3), innovation_std=1.0, noise_std
         ``series`` (the observations), ``task``, ``description``, ``feature_names``.
     """
     coefficients = np.asarray(coefficients, dtype=float)
-    if coefficients.ndim != 1 or len(coefficients) == 0:
-        raise ValueError(f"Invalid coefficients={coefficients!r}: expected a non-empty sequence.")
+    if coefficients.ndim != 1 or len(coefficients) == 0 or not np.isfinite(coefficients).all():
+        raise ValueError(f"Invalid coefficients={coefficients.tolist()}: expected a non-empty "
+                         "sequence of finite numbers.")
     roots = np.abs(np.roots(np.r_[1.0, -coefficients]))
     if (roots >= 1).any():
         raise ValueError(

@@ -33,6 +33,9 @@ def test_same_seed_same_series_and_no_test_part_on_request():
 def test_invalid_parameters_name_the_value():
     with pytest.raises(ValueError, match=r"coefficients=\[1.2\].*not stationary"):
         load_ar_process(coefficients=[1.2])
+    with pytest.raises(ValueError, match=r"coefficients=\[nan\]: expected a non-empty sequence "
+                                         r"of finite numbers"):
+        load_ar_process(coefficients=[float("nan")])
     with pytest.raises(ValueError, match=r"seq_len=0"):
         load_ar_process(seq_len=0)
     with pytest.raises(ValueError, match=r"too short for seq_len=50"):
