@@ -464,6 +464,10 @@ class NetMixin:
         if not (isinstance(self.optimizer, type) and issubclass(self.optimizer,
                                                                torch.optim.Optimizer)):
             check_choice("optimizer", self.optimizer, tuple(OPTIMIZERS))
+        if not (self.callbacks is None or isinstance(self.callbacks, (list, tuple))
+                or isinstance(self.callbacks, str) and self.callbacks == "disable"):
+            raise ValueError(f"Invalid callbacks={self.callbacks!r}: expected a list of skorch "
+                             "callbacks or (name, callback) pairs, None, or 'disable'.")
         check_number("lr", self.lr, low=0, low_open=True)
         check_number("weight_decay", self.weight_decay, low=0)
         optimizer = OPTIMIZERS.get(self.optimizer, self.optimizer)

@@ -267,6 +267,16 @@ def test_train_refuses_a_config_entry_of_the_wrong_kind_before_training(
     assert not out.exists()  # nothing trained, nothing half-written
 
 
+def test_train_refuses_callbacks_that_are_not_a_list(tmp_path, uninterrupted, capsys):
+    best = yaml.safe_load((uninterrupted / "best_config.yaml").read_text())
+    best["params"]["callbacks"] = "abc"
+    path = tmp_path / "best_config.yaml"
+    path.write_text(yaml.safe_dump(best))
+    assert main(["--quiet", "train", "--config", str(path), "--out", str(tmp_path / "m")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"{path}: Invalid callbacks='abc': expected a list" in err
+
+
 def test_report_rebuilds_the_bundle(tmp_path, uninterrupted):
     out = tmp_path / "copy"
     shutil.copytree(uninterrupted, out)

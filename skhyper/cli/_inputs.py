@@ -5,6 +5,7 @@ import inspect
 
 import numpy as np
 import yaml
+from sklearn.base import clone
 
 from .. import registry
 from .._yaml import safe_load
@@ -264,20 +265,14 @@ def check_param_values(estimator, values_by_name, source, X=None):
                 f"Unknown parameter {name!r} in {source} for {type(estimator).__name__}.{hint}"
             )
     _check_seq_len(values_by_name.get("seq_len", ()), X, source)
-    check = getattr(estimator, "check_params", None)
-    if check is None:
+    if not hasattr(estimator, "check_params"):
         return
-    original = {name: known[name] for name in values_by_name if name in known}
-    try:
-        for name, values in values_by_name.items():
-            for value in values:
-                estimator.set_params(**{name: value})
-                try:
-                    check()
-                except ValueError as exc:
-                    raise UsageError(f"{source}: {exc}") from None
-    finally:
-        estimator.set_params(**original)
+    for name, values in values_by_name.items():
+        for value in values:
+            try:  # on a copy: the estimator keeps its values whatever happens
+                clone(estimator).set_params(**{name: value}).check_params()
+            except ValueError as exc:
+                raise UsageError(f"{source}: {exc}") from None
 
 
 def _check_seq_len(values, X, source):
