@@ -26,7 +26,6 @@ from skorch.callbacks import (Callback, EarlyStopping, EpochScoring, GradientNor
                               LRScheduler)
 from skorch.dataset import Dataset, ValidSplit
 from skorch.utils import get_map_location, is_dataset
-from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.metrics import accuracy_score
 from sklearn.preprocessing import LabelEncoder
@@ -58,12 +57,11 @@ SCHEDULERS = {
 # them, and a step_size of 0 fails mid-fit (modulo by zero), a negative gamma trains on.
 SCHEDULER_SETTINGS = {
     "step_size": dict(low=1, integer=True),
-    "T_max": dict(low=1, integer=True),
+    "T_max": dict(low=0, low_open=True),
     "gamma": dict(low=0, low_open=True),
     "factor": dict(low=0, high=1, low_open=True, high_open=True),
     "patience": dict(low=0, integer=True),
     "eta_min": dict(low=0),
-    "min_lr": dict(low=0),
 }
 
 DEVICES = ("cpu", "cuda", "auto")
@@ -159,7 +157,9 @@ def _silent(*args, **kwargs):
 
 
 def _takes_weight_decay(optimizer):
-    return "weight_decay" in inspect.signature(optimizer).parameters
+    parameters = inspect.signature(optimizer).parameters
+    return "weight_decay" in parameters or any(  # a subclass passing **kwargs on may
+        p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values())
 
 
 class _EarlyStopping(EarlyStopping):
@@ -407,8 +407,13 @@ class NetMixin:
         if not self.__dict__.get("initialized_"):
             return super().set_params(**params)
         # What they change is rebuilt right away, and continued training checks nothing:
-        # check them first, on an unfitted copy, so that a bad value leaves the net as it was
-        clone(self).set_params(**params).check_params()
+        # check them first, on an unfitted net of the same parameters, so that a bad value
+        # leaves the net as it was (not a clone: that deep-copies the callbacks, which may hold
+        # a file or a writer, and a module instance)
+        probe = type(self)(**{k: v for k, v in self.get_params(deep=False).items()
+                              if k != "callbacks"})
+        probe.set_params(**{k: v for k, v in params.items() if not k.startswith("callbacks__")})
+        probe.check_params()
         rebuilt = self.callback_settings + self.optimizer_settings + self.module_params \
             + self.criterion_params
         ours = {key: value for key, value in params.items()

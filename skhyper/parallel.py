@@ -82,11 +82,12 @@ def seeded(seed):
     """:func:`torch_seed`, and numpy's global RNG seeded too (its state restored after): what
     a scikit-learn estimator without ``random_state`` draws from (SGDClassifier's shuffling).
 
-    Reproducible run by run, or in worker processes; threads share numpy's global RNG, so
-    such an estimator needs its own ``random_state`` under a thread backend.
+    Reproducible run by run, or in worker processes; threads share numpy's global RNG, so it
+    is left alone outside the main thread (one unit would restore a state another seeded),
+    and such an estimator needs its own ``random_state`` under a thread backend.
     """
-    if seed is None:
-        with torch_seed(None):
+    if seed is None or threading.current_thread() is not threading.main_thread():
+        with torch_seed(seed):
             yield
         return
     state = np.random.get_state()

@@ -252,7 +252,6 @@ def test_train_checks_the_configs_seq_len_against_the_data(tmp_path, uninterrupt
     (dict(dataset=["sine-mixture"]), "dataset must be a name; got ['sine-mixture']."),
     (dict(scoring=["r2"]), "scoring must be a name; got ['r2']."),
     (dict(data_params=[1, 2]), "data_params must be a mapping of the dataset loader's"),
-    (dict(scoring="bogus"), "scoring: Invalid --scoring='bogus'."),
     (dict(scoring="accuracy"), "scoring: --scoring accuracy is a classification metric"),
 ])
 def test_train_refuses_a_config_entry_of_the_wrong_kind_before_training(
@@ -265,6 +264,21 @@ def test_train_refuses_a_config_entry_of_the_wrong_kind_before_training(
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and f"{path}: {message}" in err, err
     assert not out.exists()  # nothing trained, nothing half-written
+
+
+def test_train_scores_with_the_models_own_score_where_the_config_names_no_scorer(
+        tmp_path, uninterrupted, capsys):
+    best = yaml.safe_load((uninterrupted / "best_config.yaml").read_text())
+    # what write_report records for a search scored by a callable: its repr
+    best["scoring"] = "make_scorer(mean_absolute_error, greater_is_better=False)"
+    path = tmp_path / "best_config.yaml"
+    path.write_text(yaml.safe_dump(best))
+    out = tmp_path / "model"
+    assert main(["--quiet", "train", "--config", str(path), "--epochs", "1",
+                 "--out", str(out)]) == 0
+    assert "names no scorer; the held-out score is the model's own score() " \
+           "(LSTMRegressor.score)" in capsys.readouterr().err
+    assert yaml.safe_load((out / "config.yaml").read_text())["scoring"] == "LSTMRegressor.score"
 
 
 def test_train_refuses_callbacks_that_are_not_a_list(tmp_path, uninterrupted, capsys):

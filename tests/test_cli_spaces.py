@@ -94,3 +94,14 @@ def test_bad_files_name_the_problem(tmp_path, text, message):
 def test_missing_file(tmp_path):
     with pytest.raises(SpaceError, match="Cannot read the search space"):
         load_space(tmp_path / "nope.yaml")
+
+
+def test_values_are_checked_together_on_a_copy():
+    # a head count valid for every hidden size of the space, but not for the default (128)
+    import skhyper
+    from skhyper.cli._inputs import check_param_values
+
+    net = skhyper.make_estimator("cnn-lstm")
+    check_param_values(net, {"lstm_hidden_size": [48, 96], "lstm_attention_heads": [3]},
+                       "space.yaml")
+    assert net.lstm_hidden_size == 128 and net.lstm_attention_heads == 0  # unchanged

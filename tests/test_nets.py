@@ -1,5 +1,6 @@
 """The skorch bases: searchable training settings, sklearn conventions, errors that name values."""
 
+import os
 import pickle
 import signal
 import subprocess
@@ -349,6 +350,8 @@ def test_non_finite_loss_raises_with_epoch():
      r"Invalid lr_scheduler__step_size=0: must be >= 1"),
     ({"lr_scheduler": "exponential", "lr_scheduler__gamma": -1.0},
      r"Invalid lr_scheduler__gamma=-1.0: must be > 0"),
+    ({"lr_scheduler": "cosine", "lr_scheduler__T_max": 0},
+     r"Invalid lr_scheduler__T_max=0: must be > 0"),
 ])
 def test_bad_training_settings_name_the_value(tabular, params, message):
     with pytest.raises(ValueError, match=message):
@@ -492,6 +495,15 @@ def test_set_params_on_a_fitted_net_checks_before_it_rebuilds(tabular):
     assert (net.lr, net.optimizer, net.lr_scheduler) == (MLPRegressor().lr, "adam",
                                                          MLPRegressor().lr_scheduler)
     assert net.partial_fit(X, y, epochs=1).n_epochs_ == 2
+    # the check copies nothing: a callback holding a file is fine
+    with open(os.devnull, "w") as sink:
+        logged = MLPRegressor(max_epochs=1, callbacks=[("log", WritesTo(sink))]).fit(X, y)
+        assert logged.set_params(max_epochs=2).max_epochs == 2
+
+
+class WritesTo(Callback):
+    def __init__(self, sink):
+        self.sink = sink  # an open file: cannot be deep-copied
 
 
 def test_zero_epochs_size_the_module_so_saved_parameters_load(tabular, tmp_path):
@@ -514,3 +526,11 @@ def test_optimizers_without_weight_decay(tabular):
     with pytest.raises(ValueError, match=r"Invalid weight_decay=0.001: the optimizer Rprop "
                                          r"takes no weight_decay; use 0"):
         MLPRegressor(optimizer=torch.optim.Rprop, weight_decay=1e-3).fit(X, y)
+    # a subclass that passes **kwargs on takes it
+    net = MLPRegressor(optimizer=PassesKwargsOn, weight_decay=1e-3, max_epochs=1).fit(X, y)
+    assert net.optimizer_.defaults["weight_decay"] == 1e-3
+
+
+class PassesKwargsOn(torch.optim.Adam):
+    def __init__(self, params, lr=1e-3, **kwargs):
+        super().__init__(params, lr=lr, **kwargs)

@@ -51,6 +51,10 @@ def test_same_seed_same_data_other_seed_other_data():
     np.testing.assert_array_equal(a.X, b.X)  # NaN positions compare equal too
     np.testing.assert_array_equal(a.labels, b.labels)
     assert not np.array_equal(a.X, c.X, equal_nan=True)
+    d = skhyper.load_dataset("sparse-tabular", n_samples=100, random_state=3,
+                             test_size=np.float32(0.25))  # a numpy float, as a space draws
+    e = skhyper.load_dataset("sparse-tabular", n_samples=100, random_state=3, test_size=0.25)
+    np.testing.assert_array_equal(d.X, e.X)
 
 
 @pytest.mark.parametrize("params, match", [

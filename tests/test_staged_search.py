@@ -1231,6 +1231,24 @@ def test_random_state_alone_reproduces_a_search_of_unseeded_scikit_learn_estimat
     assert_same_results(first, clone(search).set_params(n_jobs=2).fit(X, y).cv_results_)
 
 
+def test_units_in_threads_leave_numpy_global_rng_alone():
+    # threads share it: a unit would restore a state another unit had seeded
+    from skhyper.parallel import seeded
+
+    seen = []
+
+    def unit():
+        with seeded(7):
+            seen.append(np.random.get_state()[1].copy())
+
+    np.random.seed(123)
+    thread = threading.Thread(target=unit)
+    thread.start()
+    thread.join()
+    np.random.seed(7)
+    assert not np.array_equal(seen[0], np.random.get_state()[1])  # not seeded in the thread
+
+
 def test_verbose_prints_each_rung_and_its_times(clf_data, capsys):
     X, y = clf_data
     StagedHalvingSearchCV(sgd(), {"alpha": [1e-4, 1e-3, 1e-2, 1e-1]}, min_epochs=1,

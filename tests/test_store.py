@@ -234,11 +234,12 @@ def test_queries_of_a_multi_metric_search_rank_on_its_metric_and_sizes_smallest_
     results = fake_results()
     score = results.pop("mean_test_score")
     # the command's order: the ranking metric first, the size after it
-    results.update(mean_test_combined=score, mean_test_n_parameters=np.array([500.0, 90.0,
-                                                                               np.nan]))
+    # named so that sorting them would put another metric first
+    results.update(mean_test_r2=score, mean_test_n_parameters=np.array([500.0, 90.0, np.nan]),
+                   mean_test_neg_mean_absolute_error=np.array([-0.1, -0.3, np.nan]))
     store.save_results(results)
-    assert list(store.top(5).index) == [1, 0]  # by combined, not a KeyError for "score"
-    assert store.statistics().name == "mean_test_combined"
+    assert list(store.top(5).index) == [1, 0]  # by r2, not a KeyError for "score"
+    assert store.statistics().name == "mean_test_r2"
     assert list(store.top(5, metric="n_parameters")["mean_test_n_parameters"]) == [90.0, 500.0]
 
 

@@ -5,7 +5,6 @@ import inspect
 
 import numpy as np
 import yaml
-from sklearn.base import clone
 
 from .. import registry
 from .._yaml import safe_load
@@ -267,10 +266,14 @@ def check_param_values(estimator, values_by_name, source, X=None):
     _check_seq_len(values_by_name.get("seq_len", ()), X, source)
     if not hasattr(estimator, "check_params"):
         return
+    # On an unfitted estimator of the same parameters, which keeps each parameter's last value
+    # as the next is tried (a config's values are checked together); not a clone, which would
+    # deep-copy callbacks, and the estimator itself keeps its values whatever happens.
+    probe = type(estimator)(**{k: v for k, v in known.items() if k != "callbacks"})
     for name, values in values_by_name.items():
         for value in values:
-            try:  # on a copy: the estimator keeps its values whatever happens
-                clone(estimator).set_params(**{name: value}).check_params()
+            try:
+                probe.set_params(**{name: value}).check_params()
             except ValueError as exc:
                 raise UsageError(f"{source}: {exc}") from None
 

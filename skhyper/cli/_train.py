@@ -7,7 +7,7 @@ from pathlib import Path
 
 import joblib
 import yaml
-from sklearn.metrics import get_scorer
+from sklearn.metrics import get_scorer, get_scorer_names
 from skorch.callbacks import Callback
 from tqdm.auto import tqdm
 
@@ -89,18 +89,23 @@ def _check_entries(config, path):
 
 
 def _scorer(scoring, family, estimator, data, path):
-    """The scorer of the config's ``scoring``: a family metric, the estimator's own score (a
-    search recorded it as "LSTMRegressor.score"), or a scikit-learn scorer of the task."""
+    """(label, scorer) of the config's ``scoring``: a family metric, a scikit-learn scorer of
+    the task, else the estimator's own score (a search recorded it as "LSTMRegressor.score").
+    """
     own = family_scorers(family)
     if scoring in own:
-        return own[scoring]
-    if scoring == f"{type(estimator).__name__}.score":
-        return own_score
-    try:
-        scoring_for(scoring, family, data)  # an unknown name, or one of the other task
-    except UsageError as exc:
-        raise UsageError(f"{path}: scoring: {exc}") from None
-    return get_scorer(scoring)
+        return scoring, own[scoring]
+    if scoring in get_scorer_names():
+        try:
+            scoring_for(scoring, family, data)  # a metric of the other task
+        except UsageError as exc:
+            raise UsageError(f"{path}: scoring: {exc}") from None
+        return scoring, get_scorer(scoring)
+    label = f"{type(estimator).__name__}.score"
+    if scoring != label:  # a callable's repr, as a search scored by one records it
+        print(f"skhyper train: note: {path}'s scoring {scoring!r} names no scorer; the held-out "
+              f"score is the model's own score() ({label}).", file=sys.stderr)
+    return label, own_score
 
 
 def run_train(args):
@@ -133,8 +138,8 @@ def run_train(args):
     estimator = family.make_estimator()
     check_compatible(model, family, estimator, dataset, data)
     # Scored on the held-out part as the search scored: with the config's scorer.
-    scoring = config.get("scoring") or "score"
-    scorer = _scorer(scoring, family, estimator, data, args.config)
+    scoring, scorer = _scorer(config.get("scoring") or "score", family, estimator, data,
+                              args.config)
     check_param_values(estimator, {k: [v] for k, v in params.items()}, str(args.config),
                        data.X)
     estimator.set_params(**params)

@@ -75,6 +75,7 @@ def load_sparse_tabular(n_samples=1000, n_features=20, rank=3, n_clusters=4, clu
     check_number("noise_std", noise_std, low=0)
     check_number("missing_rate", missing_rate, low=0, high=1, high_open=True)
     check_number("test_size", test_size, low=0, high=1, low_open=True, high_open=True)
+    test_size = float(test_size)  # train_test_split refuses numpy's float32
     check_number("random_state", random_state, low=0, integer=True)
 
     blobs_rng, rng = (np.random.default_rng(s)

@@ -238,7 +238,9 @@ class ExperimentStore:
         frame = pd.DataFrame(cv_results)
         scalar_columns = [c for c in frame.columns if c != "params" and not c.startswith("param_")]
         rows = [
-            (self.run, i, _dumps(params), _dumps(frame.loc[i, scalar_columns].to_dict()))
+            # the columns in the search's order, which top() reads its default metric from
+            (self.run, i, _dumps(params),
+             json.dumps(to_plain(frame.loc[i, scalar_columns].to_dict())))
             for i, params in enumerate(frame["params"])
         ]
         with self._connect() as db:
@@ -319,8 +321,9 @@ class ExperimentStore:
         """The ``n`` best successful candidates by ``mean_test_<metric>``: greater is better, as
         in scikit-learn's scorers, except for a size (``n_parameters``), smaller.
 
-        ``metric`` defaults to the one the search ranked on: its only metric (``score``), or
-        the first of several that is not a size."""
+        ``metric`` defaults to the search's only metric (``score``), or to the first of
+        several, in the order it scored them, that is not a size: the one the command ranks
+        on (a search from Python with another ``refit`` metric names it here)."""
         frame = self.results(run)
         column = _metric_column(frame, metric)
         if "status" in frame.columns:
