@@ -156,6 +156,17 @@ def _silent(*args, **kwargs):
     """A sink that drops messages (a module-level function, so nets stay picklable)."""
 
 
+def unfitted_like(estimator):
+    """An unfitted estimator of ``estimator``'s class and parameters, to check values on.
+
+    Not :func:`sklearn.base.clone`, which deep-copies every parameter: a callback may hold an
+    open file or a writer, and the module may be an instance. The callbacks are left out.
+    """
+    return type(estimator)(**{name: value for name, value
+                              in estimator.get_params(deep=False).items()
+                              if name != "callbacks"})
+
+
 def _takes_weight_decay(optimizer):
     parameters = inspect.signature(optimizer).parameters
     return "weight_decay" in parameters or any(  # a subclass passing **kwargs on may
@@ -408,10 +419,8 @@ class NetMixin:
             return super().set_params(**params)
         # What they change is rebuilt right away, and continued training checks nothing:
         # check them first, on an unfitted net of the same parameters, so that a bad value
-        # leaves the net as it was (not a clone: that deep-copies the callbacks, which may hold
-        # a file or a writer, and a module instance)
-        probe = type(self)(**{k: v for k, v in self.get_params(deep=False).items()
-                              if k != "callbacks"})
+        # leaves the net as it was
+        probe = unfitted_like(self)
         probe.set_params(**{k: v for k, v in params.items() if not k.startswith("callbacks__")})
         probe.check_params()
         rebuilt = self.callback_settings + self.optimizer_settings + self.module_params \

@@ -1322,7 +1322,8 @@ def test_clone_and_pickle(clf_data):
      r"scipy.stats.norm has no skopt equivalent"),
     (dict(sampler=[("random", 2), ("finetune", 2)], param_space={"alpha": [[1], [2, 3]]}),
      r"alpha=\[\[1\], \[2, 3\]\]: the bayes, tpe and finetune samplers need hashable "
-     r"choices, and \[1\] is not; write it as a tuple, e.g. \(1,\)"),
+     r"choices, and \[1\] is not; encode it as a scalar .* for finetune and tpe write it as "
+     r"a tuple, e.g. \(1,\)"),
     (dict(min_epochs=5, max_epochs=3), "max_epochs=3: must be >= min_epochs=5"),
     (dict(max_epochs=3, extended_epochs=2), "extended_epochs=2: must be >= max_epochs=3"),
     (dict(cv=iter([])), "gave no train/test splits"),

@@ -1,6 +1,5 @@
 """Which parameters matter: permutation importance of a random forest fitted to the results."""
 
-
 import pandas as pd
 from sklearn.ensemble import RandomForestRegressor
 from sklearn.inspection import permutation_importance

@@ -266,10 +266,11 @@ def check_param_values(estimator, values_by_name, source, X=None):
     _check_seq_len(values_by_name.get("seq_len", ()), X, source)
     if not hasattr(estimator, "check_params"):
         return
-    # On an unfitted estimator of the same parameters, which keeps each parameter's last value
-    # as the next is tried (a config's values are checked together); not a clone, which would
-    # deep-copy callbacks, and the estimator itself keeps its values whatever happens.
-    probe = type(estimator)(**{k: v for k, v in known.items() if k != "callbacks"})
+    # On an unfitted copy (the estimator keeps its values), which keeps each parameter's last
+    # value as the next is tried: a config's values are checked together.
+    from ..nets import unfitted_like
+
+    probe = unfitted_like(estimator)
     for name, values in values_by_name.items():
         for value in values:
             try:

@@ -49,8 +49,9 @@ def to_skopt_dimension(name, value):
         if unhashable:  # skopt's and Optuna's encoders look the choices up
             raise ValueError(
                 f"Invalid search-space entry {name}={value!r}: the bayes, tpe and finetune "
-                f"samplers need hashable choices, and {unhashable[0]!r} is not; write it as a "
-                f"tuple, e.g. {_as_tuples(unhashable[0])!r}."
+                f"samplers need hashable choices, and {unhashable[0]!r} is not; encode it as "
+                f"a scalar the estimator parses (e.g. '64-32'), or for finetune and tpe write "
+                f"it as a tuple, e.g. {_as_tuples(unhashable[0])!r}."
             )
         return Categorical(list(value), name=name)
     if _is_distribution(value):
