@@ -877,6 +877,25 @@ def test_finetune_perturbs_tuple_choices():
     assert all(p["alpha"] in space["alpha"] for p in proposed)
 
 
+def test_bayes_proposes_from_tuple_choices():
+    # skopt's Optimizer compared its proposals with the choices as arrays once past its random
+    # start, which tuples of different lengths break: the bayes sampler works on their indices
+    from skhyper.search._candidates import make_sampler
+
+    space = {"hidden_layer_sizes": [(4,), (8, 4), (16, 8, 4)], "alpha": [1e-4, 1e-3, 1e-2]}
+    sampler = make_sampler("bayes", space, 0)
+    sampler.n_initial_points = 2
+    observations = []
+    for _ in range(5):
+        (params,) = sampler.propose(1, observations)
+        assert params["hidden_layer_sizes"] in space["hidden_layer_sizes"]
+        assert params["alpha"] in space["alpha"]
+        observations.append((params, -len(params["hidden_layer_sizes"]) * params["alpha"]))
+    # a failed candidate (NaN) and one another sampler drew are told in the same encoding
+    observations.append(({"hidden_layer_sizes": (16, 8, 4), "alpha": 1e-2}, float("nan")))
+    assert len(sampler.propose(2, observations)) == 2
+
+
 def test_finetune_cannot_come_first(clf_data):
     search = StagedHalvingSearchCV(sgd(), {"alpha": loguniform(1e-5, 1e-1)},
                                    sampler=[("finetune", 2), ("random", 2)], max_epochs=1, cv=2)
@@ -1322,7 +1341,7 @@ def test_clone_and_pickle(clf_data):
      r"scipy.stats.norm has no skopt equivalent"),
     (dict(sampler=[("random", 2), ("finetune", 2)], param_space={"alpha": [[1], [2, 3]]}),
      r"alpha=\[\[1\], \[2, 3\]\]: the bayes, tpe and finetune samplers need hashable "
-     r"choices, and \[1\] is not; encode it as a scalar .* for finetune and tpe write it as "
+     r"choices, and \[1\] is not; encode it as a scalar .* or write it as "
      r"a tuple, e.g. \(1,\)"),
     (dict(min_epochs=5, max_epochs=3), "max_epochs=3: must be >= min_epochs=5"),
     (dict(max_epochs=3, extended_epochs=2), "extended_epochs=2: must be >= max_epochs=3"),

@@ -14,7 +14,8 @@ import numpy as np
 from sklearn.model_selection import ParameterGrid, ParameterSampler
 
 from ..validation import check_choice, check_number
-from ._spaces import python_value, to_optuna_distributions, to_sampler_space, to_skopt_space
+from ._spaces import (index_encoded, python_value, to_optuna_distributions, to_sampler_space,
+                      to_skopt_space)
 
 SAMPLERS = ("grid", "random", "bayes", "tpe", "finetune", "list")
 DEFAULT_N_CANDIDATES = 10
@@ -100,8 +101,9 @@ class BayesSampler(CandidateSampler):
         from skopt import Optimizer
 
         fixed, names, space = to_skopt_space(self.param_space)
+        encoded, encode, decode = index_encoded(space)
         if self._optimizer is None:
-            self._optimizer = Optimizer(space, n_initial_points=self.n_initial_points,
+            self._optimizer = Optimizer(encoded, n_initial_points=self.n_initial_points,
                                         random_state=self.random_state)
         new = observations[self._told:]
         self._told = len(observations)
@@ -111,10 +113,10 @@ class BayesSampler(CandidateSampler):
             if point not in space:  # candidates outside the space teach nothing
                 continue
             if np.isfinite(score):
-                points.append(point)
+                points.append(encode(point))
                 values.append(-float(score))  # skopt minimises
             else:
-                self._failed.append(point)
+                self._failed.append(encode(point))
         told = list(self._optimizer.yi) + values
         if self._failed and told:
             # A failure is told as the worst score so far, as if it were that bad; untold,
@@ -125,7 +127,8 @@ class BayesSampler(CandidateSampler):
         if points:
             self._optimizer.tell(points, values)
         asked = self._optimizer.ask(n_points=n) if n > 1 else [self._optimizer.ask()]
-        return [{**fixed, **{k: python_value(v) for k, v in zip(names, x)}} for x in asked]
+        return [{**fixed, **{k: python_value(v) for k, v in zip(names, decode(x))}}
+                for x in asked]
 
 
 class TPESampler(CandidateSampler):
@@ -225,31 +228,15 @@ class FinetuneSampler(CandidateSampler):
         self._space()
 
     def _space(self):
-        """(fixed, names, the user's space, the normalised space the noise is added in)."""
-        from skopt.space import Categorical, Space
-
+        """(fixed, names, the user's space, the normalised space the noise is added in, and
+        the encode / decode between them)."""
         fixed, names, space = to_skopt_space(self.param_space)
-        # a categorical dimension as its choices' indices: skopt's normalising label encoder
-        # makes an array of the choices, which tuples of different lengths break
-        normalised = Space([
-            Categorical(list(range(len(dim.categories))), name=dim.name)
-            if isinstance(dim, Categorical) else dim for dim in space.dimensions])
+        normalised, encode, decode = index_encoded(space)
         normalised.set_transformer("normalize")
-        return fixed, names, space, normalised
+        return fixed, names, space, normalised, encode, decode
 
     def propose(self, n, observations):
-        from skopt.space import Categorical
-
-        fixed, names, space, normalised = self._space()
-        choices = {i: list(dim.categories) for i, dim in enumerate(space.dimensions)
-                   if isinstance(dim, Categorical)}
-
-        def encode(point):
-            return [choices[i].index(v) if i in choices else v for i, v in enumerate(point)]
-
-        def decode(point):
-            return [choices[i][v] if i in choices else v for i, v in enumerate(point)]
-
+        fixed, names, space, normalised, encode, decode = self._space()
         if self._rng is None:
             self._rng = np.random.default_rng(self.random_state)
         scored = [(p, s) for p, s in observations if np.isfinite(s)]  # NaN would upset sorted

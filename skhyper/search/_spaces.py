@@ -50,8 +50,8 @@ def to_skopt_dimension(name, value):
             raise ValueError(
                 f"Invalid search-space entry {name}={value!r}: the bayes, tpe and finetune "
                 f"samplers need hashable choices, and {unhashable[0]!r} is not; encode it as "
-                f"a scalar the estimator parses (e.g. '64-32'), or for finetune and tpe write "
-                f"it as a tuple, e.g. {_as_tuples(unhashable[0])!r}."
+                f"a scalar the estimator parses (e.g. '64-32'), or write it as a tuple, e.g. "
+                f"{_as_tuples(unhashable[0])!r}."
             )
         return Categorical(list(value), name=name)
     if _is_distribution(value):
@@ -106,6 +106,31 @@ def to_skopt_space(param_space):
     names = sorted(searched)
     space = Space([to_skopt_dimension(name, searched[name]) for name in names])
     return fixed, names, space
+
+
+def index_encoded(space):
+    """``space`` with each categorical dimension over its choices' indices, and the
+    ``encode(point)`` / ``decode(point)`` that map a point of ``space`` to one of it and back.
+
+    skopt makes arrays of a categorical's choices (in its encoders and in the Optimizer's
+    distance checks), which choices such as tuples of different lengths break; indices are
+    plain integers.
+    """
+    from skopt.space import Categorical, Space
+
+    choices = {i: list(dim.categories) for i, dim in enumerate(space.dimensions)
+               if isinstance(dim, Categorical)}
+    encoded = Space([
+        Categorical(list(range(len(choices[i]))), prior=dim.prior, name=dim.name)
+        if i in choices else dim for i, dim in enumerate(space.dimensions)])
+
+    def encode(point):
+        return [choices[i].index(v) if i in choices else v for i, v in enumerate(point)]
+
+    def decode(point):
+        return [choices[i][int(v)] if i in choices else v for i, v in enumerate(point)]
+
+    return encoded, encode, decode
 
 
 def to_optuna_distributions(param_space):
