@@ -258,8 +258,9 @@ def test_units_known_to_take_longest_are_dispatched_first(monkeypatch):
         TakesItsTime(), {"peak": [1, 2], "cost": [1.0, 5.0]}, min_epochs=1, max_epochs=2,
         factor=2, cv=2, top_k=0, refit=False, random_state=0,
     ).fit(np.zeros((12, 2)))
-    # rung 0: candidates in order, no cost known yet; rung 1: the costly ones' folds first
-    assert TakesItsTime.trained == [1.0] * 4 + [5.0] * 4 + [5.0, 5.0, 1.0, 1.0]
+    # rung 0: one fold of each candidate in order, no cost known yet, then the costly ones'
+    # other folds; rung 1: the costly survivor's folds first
+    assert TakesItsTime.trained == [1.0, 1.0, 5.0, 5.0] + [5.0, 5.0, 1.0, 1.0] * 2
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ import math
 import pickle
 import time
 import warnings
+from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -45,12 +46,6 @@ def _unpickles(model, key):
              f"{exc}); it is trained again.", RuntimeWarning)
         return False
     return True
-
-
-def _expected_time(cand, fold, n_epochs):
-    """Training time of ``n_epochs`` more epochs on ``fold``, at its pace so far."""
-    done = cand.fold_epochs[fold]
-    return cand.fit_times[fold] / done * n_epochs if done else math.inf
 
 
 @dataclass
@@ -176,21 +171,28 @@ class StagedRun:
                 # builds the next fold's call
                 tasks.append((cand, fold, key, target, target - cand.epochs, train, test))
                 models.append(model)
-        # Longest first (each fold's time per epoch so far, times the epochs to train): short
-        # units then fill the end of the rung, where a long one would run on alone. New
-        # candidates, of unknown cost, lead. Only the dispatch order changes, not the results.
-        def longest_first(i):
-            cand, fold, _, _, n_epochs, *_ = tasks[i]
-            return -_expected_time(cand, fold, n_epochs)
-
-        order = sorted(range(len(tasks)), key=longest_first)
-        tasks, models = [tasks[i] for i in order], [models[i] for i in order]
         self._log(f"{stage} rung {rung}: {len(targets)} candidate(s), {len(tasks)} unit(s) "
                   f"to train")
         start, work = time.perf_counter(), 0.0
+        pending, dispatched, started = list(range(len(tasks))), [], Counter()
+
+        def longest_first(i):
+            # a candidate of unknown pace first, one fold each (it tells its pace soonest),
+            # then by expected time at its pace so far on any fold (read in joblib's thread as
+            # units finish), so that short units fill the end of the rung instead of one long
+            # unit running on alone; only the order changes, never a result
+            cand, n_epochs = tasks[i][0], tasks[i][4]
+            epochs = sum(cand.fold_epochs)
+            expected = sum(cand.fit_times) / epochs * n_epochs if epochs else math.inf
+            return -expected, started[cand.index], i
 
         def calls():
-            for i, (cand, fold, key, target, n_epochs, train, test) in enumerate(tasks):
+            while pending:
+                i = min(pending, key=longest_first)
+                pending.remove(i)
+                started[tasks[i][0].index] += 1
+                dispatched.append(i)  # results come back in dispatch order
+                cand, fold, key, target, n_epochs, train, test = tasks[i]
                 # handed over: the unit returns the model trained on, and the old one (a fold
                 # model of each candidate per unit) should not stay in memory until the rung ends
                 model, models[i], cand.models[fold] = models[i], None, None
@@ -202,7 +204,10 @@ class StagedRun:
                     keep=store is not None or target < self.final_epochs)
 
         results = Parallel(n_jobs=search.n_jobs, return_as="generator")(calls())
-        for (cand, fold, key, target, *_), (pickled, result) in zip(tasks, results):
+        for n_done, (pickled, result) in enumerate(results):
+            # in dispatch order, which keeps a candidate's folds in order: the error of one
+            # failing on several is its first fold's
+            cand, fold, key, target = tasks[dispatched[n_done]][:4]
             work += result["fit_time"] + result["score_time"]
             history = [
                 {"epoch": cand.fold_epochs[fold] + i + 1, **losses}
