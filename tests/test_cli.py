@@ -319,6 +319,25 @@ def test_report_of_a_damaged_directory_names_the_file(tmp_path, uninterrupted, c
     assert err.count("\n") == 1 and f"{out / 'search.joblib'} cannot be loaded" in err
 
 
+def test_report_names_the_module_a_search_needs(tmp_path, uninterrupted, monkeypatch, capsys):
+    # an intact search.joblib whose estimator comes from a plugin not installed here: running
+    # the search again would not help, installing the module does
+    out = tmp_path / "copy"
+    shutil.copytree(uninterrupted, out)
+    (tmp_path / "gone_plugin.py").write_text("class Estimator:\n    pass\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import gone_plugin
+
+    joblib.dump(gone_plugin.Estimator(), out / "search.joblib")
+    monkeypatch.delitem(sys.modules, "gone_plugin")
+    (tmp_path / "gone_plugin.py").unlink()
+    assert main(["--quiet", "report", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert f"{out / 'search.joblib'} needs the module 'gone_plugin', which is not installed " \
+           "here" in err
+
+
 def test_list_shows_broken_plugins(monkeypatch, capsys):
     from skhyper import registry
 

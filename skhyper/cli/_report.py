@@ -18,6 +18,11 @@ def run_report(args):
                          "run skhyper search --out DIR first.")
     try:
         search = joblib.load(out / SEARCH_FILE)
+    except ModuleNotFoundError as exc:  # intact, but its estimator's code is not here
+        raise UsageError(f"{out / SEARCH_FILE} needs the module {exc.name!r}, which is not "
+                         "installed here (the plugin or script that defined the searched "
+                         "estimator): install it, or run skhyper report where the search "
+                         "ran.") from None
     except Exception as exc:  # truncated, or not a joblib file at all
         raise UsageError(f"{out / SEARCH_FILE} cannot be loaded ({type(exc).__name__}: {exc}); "
                          "run the search again, with --resume to reuse its stored fits.") from None
