@@ -18,7 +18,7 @@ from sklearn.datasets import make_classification
 from sklearn.exceptions import ConvergenceWarning, FitFailedWarning
 from sklearn.linear_model import LogisticRegression, SGDClassifier
 from sklearn.metrics import log_loss, make_scorer
-from sklearn.model_selection import KFold
+from sklearn.model_selection import KFold, ShuffleSplit
 from sklearn.neighbors import KNeighborsRegressor
 from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import make_pipeline
@@ -392,6 +392,78 @@ class DivergesAfterEpoch(PeaksAtEpoch):
         if getattr(self, "t_", 0) >= self.diverge_at:
             raise FloatingPointError(f"loss diverged after epoch {self.t_}")
         return super().partial_fit(X, y)
+
+
+def test_extended_cv_trains_new_fold_models_on_folds_of_its_own():
+    # seed 004: explore on one hold-out split, extend the best under 3-fold CV
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        search = StagedHalvingSearchCV(
+            PeaksAtEpoch(), {"peak": [2, 5, 9]}, min_epochs=1, max_epochs=3, factor=3,
+            cv=ShuffleSplit(1, test_size=0.25, random_state=0), extended_cv=3, top_k=2,
+            extended_epochs=6, extended_eval_every=1, random_state=0,
+        ).fit(np.zeros((12, 2)))
+    assert not [w for w in caught if "non-finite" in str(w.message)]
+    results = search.cv_results_
+    assert list(results["stage"]) == ["extended", "extended", "explore"]
+    # from scratch on the new folds (the first continued to 3 epochs on the hold-out): each
+    # keeps its peak, where continuing could not have gone back to 2 epochs
+    assert list(results["epochs"]) == [2, 5, 1]
+    assert list(results["mean_test_score"]) == [0, 0, -8]
+    splits = np.array([results[f"split{k}_test_score"] for k in range(3)]).T
+    assert np.isfinite(splits[:2]).all()
+    assert splits[2, 0] == -8 and np.isnan(splits[2, 1:]).all()  # the hold-out's one fold
+    assert results["std_test_score"][2] == 0 and np.isfinite(results["mean_fit_time"]).all()
+    history = pd.DataFrame(search.history_)
+    extended = history[history.stage == "extended"]
+    assert sorted(extended.fold.unique()) == [0, 1, 2]
+    assert extended.groupby(["candidate", "fold"]).epoch.agg(["min", "max"]).values.tolist() \
+        == [[1, 6]] * 6
+    # explored: 3 candidates x 1 epoch + 2 more for the survivor, on one fold; extended:
+    # 2 candidates x 6 epochs x 3 folds
+    assert search.n_epochs_total_ == 3 + 2 + 2 * 6 * 3
+    assert search.best_index_ == 0 and search.best_estimator_.t_ == 2
+    assert len(pd.DataFrame(results)) == 3
+
+
+def test_extended_cv_resumes_from_a_store_and_keys_its_folds():
+    X = np.random.default_rng(0).normal(size=(24, 2))
+    settings = dict(min_epochs=1, max_epochs=3, factor=3, cv=2, top_k=2, extended_epochs=4,
+                    extended_eval_every=2, random_state=0)
+    space = {"alpha": [1e-4, 1e-2, 1.0]}
+    y = (X[:, 0] > 0).astype(int)
+    store = MemoryStore(fail_after=8)  # the exploration's 3 x 2 + 1 x 2 units, then a crash
+    with pytest.raises(KeyboardInterrupt):
+        StagedHalvingSearchCV(sgd(), space, extended_cv=3, store=store, **settings).fit(X, y)
+    store.fail_after = None
+    resumed = StagedHalvingSearchCV(sgd(), space, extended_cv=3, store=store,
+                                    **settings).fit(X, y)
+    never = StagedHalvingSearchCV(sgd(), space, extended_cv=3, **settings).fit(X, y)
+    assert store.loads == 8
+    assert_same_results(never.cv_results_, resumed.cv_results_)
+    # a search with other extended folds (its folds 0 and 1 are not the 3-fold's) is another
+    # search: it takes nothing from the store
+    loads = store.loads
+    other = StagedHalvingSearchCV(sgd(), space, extended_cv=KFold(2, shuffle=True,
+                                  random_state=1), store=store, **settings).fit(X, y)
+    alone = StagedHalvingSearchCV(sgd(), space, extended_cv=KFold(2, shuffle=True,
+                                  random_state=1), **settings).fit(X, y)
+    assert store.loads == loads
+    assert_same_results(alone.cv_results_, other.cv_results_)
+
+
+def test_extended_cv_candidate_failing_before_its_first_evaluation_fails():
+    # nothing complete on the stage's own folds to keep: the candidate fails
+    search = StagedHalvingSearchCV(
+        DivergesAfterEpoch(peak=4), {"diverge_at": [1, 20]}, min_epochs=1, max_epochs=1, cv=2,
+        extended_cv=2, top_k=2, extended_epochs=4, extended_eval_every=2, random_state=0,
+    )
+    with pytest.warns(FitFailedWarning, match="1 of 2 candidates failed"):
+        search.fit(np.zeros((12, 2)))
+    results = search.cv_results_
+    assert list(results["status"]) == ["failed", "ok"]
+    assert "loss diverged after epoch 1" in results["error"][0]
+    assert search.best_index_ == 1 and results["epochs"][1] == 4
 
 
 def test_extended_training_that_fails_keeps_the_evaluation_it_had():
@@ -1346,6 +1418,8 @@ def test_clone_and_pickle(clf_data):
      r"a tuple, e.g. \(1,\)"),
     (dict(min_epochs=5, max_epochs=3), "max_epochs=3: must be >= min_epochs=5"),
     (dict(max_epochs=3, extended_epochs=2), "extended_epochs=2: must be >= max_epochs=3"),
+    (dict(extended_cv=1), "extended_cv=1"),
+    (dict(extended_cv=2.5), r"extended_cv=2.5: Expected `cv` as an integer, a cross-validation"),
     (dict(cv=iter([])), "gave no train/test splits"),
     (dict(scoring=["accuracy", "neg_log_loss"], refit=False), "refit set to a metric name"),
     (dict(scoring=["accuracy", "neg_log_loss"], refit="auc"),

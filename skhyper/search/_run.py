@@ -112,10 +112,13 @@ class StagedRun:
         history's ``score`` use).
     deadline : float or None
         ``time.perf_counter()`` value after which no new step starts (``max_time``).
+    extended_splits : list of (train, test) or None
+        The extended stage's own folds (``extended_cv``); None: ``splits``.
     """
 
     def __init__(self, search, base_estimator, X, y, splits, fit_params, classes, scorer,
-                 schedule, final_epochs, fingerprint, order, score_of, deadline=None):
+                 schedule, final_epochs, fingerprint, order, score_of, deadline=None,
+                 extended_splits=None):
         self.search = search
         self.base_estimator = base_estimator
         self.X, self.y, self.splits = X, y, splits
@@ -123,6 +126,7 @@ class StagedRun:
         self.schedule, self.final_epochs, self.fingerprint = schedule, final_epochs, fingerprint
         self.order, self.score_of = order, score_of
         self.deadline, self.timed_out = deadline, False
+        self.extended_splits = extended_splits
         self.candidates = []
         self._records = []  # (evaluation, candidate, fold, record) per unit
         self._evaluation = 0
@@ -349,7 +353,9 @@ class StagedRun:
         """Train the ``top_k`` best explored candidates up to ``total_epochs`` under the same
         folds, evaluating every ``every`` epochs; stop a candidate when its mean score has not
         improved for ``patience`` epochs and keep its best evaluation (the one it entered with
-        included)."""
+        included). With folds of the stage's own, the candidates start new fold models on
+        them and keep their best evaluation on them."""
+        own_folds = self.extended_splits is not None
         ranked = [c for c in self.candidates if c.status in ("ok", "pruned")]
         by_rung = sorted({c.rung for c in ranked}, reverse=True)
         top = []
@@ -358,16 +364,25 @@ class StagedRun:
             top += [group[i] for i in self.order([c.row() for c in group], top_k - len(top))]
             if len(top) >= top_k:
                 break
-        if any(c.epochs < total_epochs for c in top) and not self.may_go_on():
+        if (own_folds or any(c.epochs < total_epochs for c in top)) and not self.may_go_on():
             return  # out of time for a stage that would train: the exploration's rows stand
         for cand in self.candidates:
             if cand not in top:
                 cand.models = [None] * len(cand.models)  # free memory: never trained again
         for cand in top:
-            # all of them compete in this stage, those already trained total_epochs included;
-            # the evaluation they enter with is the first to beat, as in skorch's load_best
             cand.status, cand.stage = "ok", EXTENDED
-            cand.checkpoint = cand.row()
+            if own_folds:
+                # new fold models from scratch: the explored ones learned from these folds'
+                # test parts, and their evaluation, on other folds, is none to beat here
+                cand.n_splits, cand.epochs = len(self.extended_splits), 0
+                cand.__post_init__()
+            else:
+                # all of them compete in this stage, those already trained total_epochs
+                # included; the evaluation they enter with is the first to beat, as in
+                # skorch's load_best
+                cand.checkpoint = cand.row()
+        if own_folds:
+            self.splits = self.extended_splits
         active = [c for c in top if c.epochs < total_epochs]
         rung = len(self.schedule)
         while active and self.may_go_on():
@@ -375,6 +390,8 @@ class StagedRun:
                           EXTENDED)
             still = []
             for cand in active:
+                if not cand.alive and cand.checkpoint is None:
+                    continue  # failed before a complete evaluation on the stage's own folds
                 if not cand.alive:
                     # training on failed; the evaluation it kept was complete and stands, as
                     # early stopping keeps the best epoch when later ones go wrong
@@ -383,10 +400,14 @@ class StagedRun:
                         f"training on to {cand.epochs} epochs failed, the evaluation at "
                         f"{cand.checkpoint['epochs']} epochs is kept: {cand.error}"))
                     continue
-                current = dict(
-                    cand.checkpoint, rung=rung, epochs=cand.epochs, scores=list(cand.scores),
-                    train_scores=list(cand.train_scores), fit_times=list(cand.fit_times),
-                    score_times=list(cand.score_times))
+                if cand.checkpoint is None:  # its first evaluation on the stage's own folds
+                    cand.checkpoint = cand.row()
+                    current = cand.checkpoint
+                else:
+                    current = dict(
+                        cand.checkpoint, rung=rung, epochs=cand.epochs,
+                        scores=list(cand.scores), train_scores=list(cand.train_scores),
+                        fit_times=list(cand.fit_times), score_times=list(cand.score_times))
                 if self.order([cand.checkpoint, current], 1) == [1]:
                     cand.checkpoint = current
                 waited = cand.epochs - cand.checkpoint["epochs"]

@@ -4,6 +4,7 @@ stage for the best candidates, then a refit on all data."""
 import math
 import numbers
 import time
+import warnings
 from collections import Counter
 
 import joblib
@@ -35,7 +36,8 @@ class StagedHalvingSearchCV(BaseSearchCV):
     Every candidate is trained on every CV fold for a few epochs (the first *rung*); after each
     rung the best ``1/factor`` of the candidates *continue training* the fold models they already
     have (``partial_fit`` / ``warm_start``; never from scratch) until ``max_epochs``. The
-    ``top_k`` best then train on up to ``extended_epochs`` on the same folds, evaluated every
+    ``top_k`` best then train on up to ``extended_epochs`` on the same folds (or, with
+    ``extended_cv``, from scratch on folds of their own), evaluated every
     ``extended_eval_every`` epochs with early stopping on the mean CV score. The best candidate
     is refit on all data for the number of epochs its CV evaluation used.
 
@@ -76,7 +78,8 @@ class StagedHalvingSearchCV(BaseSearchCV):
         brackets in Hyperband's proportions. Not combinable with ``bayes``, ``tpe`` or
         ``finetune``.
     cv : int, cross-validation generator or iterable, default=None
-        As in GridSearchCV (5-fold when None). The same folds serve every stage.
+        As in GridSearchCV (5-fold when None). The same folds serve every stage unless
+        ``extended_cv`` is given.
     scoring : str, callable, list, tuple or dict, default=None
         As in GridSearchCV, multi-metric included.
     refit : bool, str or callable, default=True
@@ -97,6 +100,14 @@ class StagedHalvingSearchCV(BaseSearchCV):
         Stop a candidate of the extended stage once its mean CV score has not improved for this
         many epochs; its row keeps the best evaluation (the one it entered the stage with
         included). None trains to ``extended_epochs``.
+    extended_cv : int, cross-validation generator, iterable or None, default=None
+        Folds of the extended stage, as ``cv`` takes them. None: ``cv``'s, on which the
+        candidates continue their fold models. Given (seed 004 explores on one hold-out split,
+        ``cv=ShuffleSplit(1, test_size=0.2)``, and extends under ``extended_cv=3``), the
+        ``top_k`` candidates train new fold models on these folds from scratch (the explored
+        ones have learned from their test parts) up to ``extended_epochs``, and their rows
+        hold the evaluations on these folds only: ``split{k}_*`` columns a row's folds do not
+        reach are NaN, and its means and spreads are over its own folds.
     max_time : float or None, default=None
         A time budget in seconds, as Optuna's ``timeout``: once it is spent, no new step of the
         search starts (a sequential sampler's next proposal, the next rung, the extended stage
@@ -150,6 +161,7 @@ class StagedHalvingSearchCV(BaseSearchCV):
         As in GridSearchCV. ``best_estimator_`` is trained on all data for
         ``cv_results_["epochs"][best_index_]`` epochs (a skorch net's ``max_epochs`` is set to
         that number). ``best_params_`` holds the searched parameters only, not the epochs.
+        ``n_splits_`` counts ``cv``'s folds (``extended_cv``'s may differ).
     n_epochs_total_ : int
         Epochs trained in cross-validation, summed over candidates and folds (the refit is not
         counted; units loaded from a store count as when they were trained).
@@ -157,7 +169,8 @@ class StagedHalvingSearchCV(BaseSearchCV):
         Learning curves, one record per (candidate, fold, epoch): ``candidate``, ``stage``,
         ``rung``, ``fold``, ``epoch``, ``train_loss``, ``valid_loss`` (NaN where the estimator
         does not report it) and ``score`` (the test-fold score at the epoch a rung was
-        evaluated, NaN otherwise). ``pandas.DataFrame(search.history_)`` reads it.
+        evaluated, NaN otherwise). ``fold`` indexes the stage's folds (``extended_cv``'s in
+        the extended stage where given). ``pandas.DataFrame(search.history_)`` reads it.
     rung_epochs_ : list of int
         Cumulative epochs per fold of the exploration rungs.
     timed_out_ : bool
@@ -167,8 +180,9 @@ class StagedHalvingSearchCV(BaseSearchCV):
     def __init__(self, estimator, param_space, *, sampler="grid", n_candidates=None,
                  min_epochs=1, max_epochs=9, factor=3, brackets=1, cv=None, scoring=None,
                  refit=True, top_k=1, extended_epochs=None, extended_eval_every=None,
-                 extended_patience=None, max_time=None, n_jobs=None, random_state=None,
-                 error_score=np.nan, return_train_score=False, verbose=0, store=None):
+                 extended_patience=None, extended_cv=None, max_time=None, n_jobs=None,
+                 random_state=None, error_score=np.nan, return_train_score=False, verbose=0,
+                 store=None):
         super().__init__(estimator, scoring=scoring, n_jobs=n_jobs, refit=refit, cv=cv,
                          verbose=verbose, error_score=error_score,
                          return_train_score=return_train_score)
@@ -183,6 +197,7 @@ class StagedHalvingSearchCV(BaseSearchCV):
         self.extended_epochs = extended_epochs
         self.extended_eval_every = extended_eval_every
         self.extended_patience = extended_patience
+        self.extended_cv = extended_cv
         self.max_time = max_time
         self.random_state = random_state
         self.store = store
@@ -216,6 +231,8 @@ class StagedHalvingSearchCV(BaseSearchCV):
                      allow_none=True)
         check_number("extended_patience", self.extended_patience, low=1, integer=True,
                      allow_none=True)
+        if isinstance(self.extended_cv, numbers.Integral):
+            check_number("extended_cv", self.extended_cv, low=2, integer=True)
         check_number("max_time", self.max_time, low=0, low_open=True, allow_none=True)
         if self.max_time is not None and self.brackets > 1:
             raise ValueError(f"Invalid max_time={self.max_time!r} with brackets="
@@ -238,17 +255,21 @@ class StagedHalvingSearchCV(BaseSearchCV):
             )
         return steps, schedule
 
-    def _fingerprint(self, base_estimator, X, y, splits, fit_params, schedule):
+    def _fingerprint(self, base_estimator, X, y, splits, fit_params, schedule,
+                     extended_splits=None):
         """Hash of everything a unit's result depends on besides its own coordinates (only
         with a store: it keys the units)."""
         if self.store is None:
             return ""
+        # the extended stage's own folds only where given: stores of other searches keep
+        # their keys
+        own_folds = () if extended_splits is None else (extended_splits,)
         try:
             return joblib.hash((
                 type(base_estimator).__module__, type(base_estimator).__qualname__,
                 base_estimator.get_params(deep=False), X, y, splits, fit_params, self.scoring,
                 schedule, self.brackets, self.extended_eval_every, self.random_state,
-                self.return_train_score,
+                self.return_train_score, *own_folds,
             ))
         except Exception as exc:  # a lambda scorer or parameter cannot be pickled
             raise ValueError(
@@ -328,16 +349,22 @@ class StagedHalvingSearchCV(BaseSearchCV):
     def _results(self, rows, metrics):
         """cv_results_ of ``rows`` in GridSearchCV's format, plus the staged columns."""
         multimetric = self._is_multimetric(metrics)
-        n_splits = len(rows[0]["scores"])
+        # rows of an extended stage with folds of its own (extended_cv) may have more or fewer
+        n_splits = max(len(row["scores"]) for row in rows)
         out = []
 
         def per_metric(scores):
             scores = {m: scores.get(m, self.error_score) for m in metrics}
             return scores if multimetric else scores["score"]
 
+        nan_scores = per_metric({m: math.nan for m in metrics})
         for row in rows:
             failed = row["status"] == "failed"
             for fold in range(n_splits):
+                if fold >= len(row["scores"]):  # a fold of the other stage's folds
+                    out.append(dict(fit_time=math.nan, score_time=math.nan,
+                                    test_scores=nan_scores, train_scores=nan_scores))
+                    continue
                 out.append(dict(fit_time=row["fit_times"][fold],
                                 score_time=row["score_times"][fold],
                                 test_scores=per_metric({} if failed else row["scores"][fold]),
@@ -345,7 +372,19 @@ class StagedHalvingSearchCV(BaseSearchCV):
                                     {} if failed else row["train_scores"][fold])))
         more = {key: [row[key] for row in rows]
                 for key in ("stage", "rung", "epochs", "status", "error")}
-        results = self._format_results([row["params"] for row in rows], n_splits, out, more)
+        short = [i for i, row in enumerate(rows) if len(row["scores"]) < n_splits]
+        with warnings.catch_warnings():
+            if short:  # their NaN folds are another stage's, not failures: see below
+                warnings.filterwarnings("ignore", message="One or more of the .* scores are "
+                                        "non-finite", category=UserWarning)
+            results = self._format_results([row["params"] for row in rows], n_splits, out,
+                                           more)
+        for index in short:
+            _summarise_own_folds(results, index, rows[index])
+        for key in [k for k in results if short and k.startswith(("mean_test_", "mean_train_"))]:
+            if not np.isfinite(results[key]).all():  # as scikit-learn warns of failed ones
+                warn(f"One or more of the {key.split('_')[1]} scores are non-finite: "
+                     f"{results[key]}", UserWarning)
         for metric in metrics:
             results[f"rank_test_{metric}"] = self._rank(results, metric)
         return results
@@ -412,6 +451,16 @@ class StagedHalvingSearchCV(BaseSearchCV):
         classes = np.unique(y) if is_classifier(base_estimator) and y is not None \
             and np.ndim(y) == 1 else None
         self.rung_epochs_ = schedule
+        extended_splits = None
+        if self.extended_cv is not None and self.top_k:
+            try:
+                extended_splits = list(check_cv(self.extended_cv, y, classifier=is_classifier(
+                    base_estimator)).split(X, y, groups))
+            except ValueError as exc:  # scikit-learn's message names it cv
+                raise ValueError(f"Invalid extended_cv={self.extended_cv!r}: {exc}") from exc
+            if not extended_splits:
+                raise ValueError(f"Invalid extended_cv={self.extended_cv!r}: it gave no "
+                                 "train/test splits (an iterator that was already used up?).")
 
         total = self.extended_epochs or 2 * self.max_epochs
         final_epochs = total if self.top_k else schedule[-1]  # no fold model trains past them
@@ -420,11 +469,12 @@ class StagedHalvingSearchCV(BaseSearchCV):
             # an LR schedule over the search's epochs, not the estimator's own max_epochs: a
             # cosine would restart past it, and the refit follow another one than its folds
             net.set_params(**net.schedule_params(final_epochs))
-        fingerprint = self._fingerprint(base_estimator, X, y, splits, fit_params, schedule)
+        fingerprint = self._fingerprint(base_estimator, X, y, splits, fit_params, schedule,
+                                        extended_splits)
         run = StagedRun(
             self, base_estimator, X, y, splits, fit_params, classes, scorer, schedule,
             final_epochs, fingerprint, order=self._order, score_of=self._score_of,
-            deadline=deadline,
+            deadline=deadline, extended_splits=extended_splits,
         )
         run.draw(steps, self.param_space)
         run.explore()
@@ -511,6 +561,20 @@ def _warn_failures(rows):
             f"{len(kept)} of {len(rows)} candidates failed training on in the extended stage "
             "and keep their evaluation before it:\n" + "\n".join(kept),
             FitFailedWarning)
+
+
+def _summarise_own_folds(results, index, row):
+    """Means and spreads of row ``index`` over the folds it was evaluated on, the first ones
+    (its other ``split{k}_*`` columns are another stage's folds, NaN)."""
+    n_folds = len(row["scores"])
+    for key in [k for k in results if k.startswith("split0_")]:
+        name = key[len("split0_"):]
+        values = [results[f"split{k}_{name}"][index] for k in range(n_folds)]
+        results[f"mean_{name}"][index] = np.mean(values)
+        results[f"std_{name}"][index] = np.std(values)
+    for name, values in (("fit_time", row["fit_times"]), ("score_time", row["score_times"])):
+        results[f"mean_{name}"][index] = np.mean(values)
+        results[f"std_{name}"][index] = np.std(values)
 
 
 def _check_at_least(name, value, other_name, other):
