@@ -150,6 +150,35 @@ def test_smallest_within_one_se_on_a_known_case():
         SmallestWithinOneSE(metric="r2")(cv)
 
 
+def staged_cv_results(splits, sizes, stage, rung):
+    """make_cv_results for a staged search whose rows may have fewer folds (NaN splits)."""
+    splits = np.asarray(splits, float)
+    cv = make_cv_results([{"c": i} for i in range(len(splits))], splits,
+                         n_parameters=np.c_[sizes].repeat(splits.shape[1], axis=1))
+    cv["mean_test_score"] = np.nanmean(splits, axis=1)
+    cv["std_test_score"] = np.nanstd(splits, axis=1)
+    cv.update(stage=np.array(stage), rung=np.array(rung), status=np.array(["ok"] * len(stage)),
+              epochs=np.array(rung) + 1)
+    return cv
+
+
+def test_smallest_within_one_se_in_a_staged_search_picks_from_what_trained_longest():
+    nan = np.nan
+    cv = staged_cv_results(
+        [[0.88, 0.90, 0.92, nan, nan],    # extended, best: mean .90, std .01633 over 3 folds
+         [0.891, 0.891, 0.891, nan, nan],  # extended: within one SE over 3 folds (.89057)
+         [0.95, nan, nan, nan, nan],       # explored at a rung before, on a hold-out: higher
+         [0.90, 0.90, 0.90, 0.90, 0.90]],  # explored only (an extended_cv search's cv folds)
+        sizes=[100, 50, 10, 5], stage=["extended", "extended", "explore", "explore"],
+        rung=[2, 3, 0, 1])
+    # the explored rows, trained less or on other folds, do not compete; the standard error
+    # is over the best's 3 folds, not the 5 split columns (which put .891 outside: .89270)
+    assert SmallestWithinOneSE()(cv) == 1
+    # without an extended stage, the last rung's rows compete
+    cv["stage"][:], cv["rung"] = "explore", np.array([2, 2, 0, 1])
+    assert SmallestWithinOneSE()(cv) == 1
+
+
 def test_smallest_within_one_se_refits_a_real_lstm_search(tiny_sine, tiny_lstm):
     rule = SmallestWithinOneSE(metric="score")
     search = GridSearchCV(tiny_lstm(max_epochs=1), {"hidden_size": [4, 12], "lr": [1e-3, 1e-2]},

@@ -91,13 +91,27 @@ def pareto_front(search_or_cv_results, objectives=None, *, metric=None):
     return front
 
 
+def _trained_longest(frame):
+    """A staged search's completed rows that rank first by training: the extended stage's,
+    else the last rung's (as its ``rank_test_*``: the others were trained less, or on other
+    folds)."""
+    ok = frame[frame["status"] == "ok"]
+    if ok.empty:
+        return ok
+    extended = ok[ok["stage"] == "extended"]
+    return extended if not extended.empty else ok[ok["rung"] == ok["rung"].max()]
+
+
 class SmallestWithinOneSE:
     """``refit`` callable: the smallest model whose score is within one standard error of the
     best (the "one standard error rule"), chosen from the Pareto front of score and size.
 
     Among completed candidates whose mean test score is at least ``best mean - best std /
-    sqrt(n_splits)``, it returns the one with the smallest ``size`` (ties: the higher score).
-    That candidate is always on the (score max, size min) Pareto front.
+    sqrt(n_splits)`` (``n_splits``: the folds the best was scored on), it returns the one with
+    the smallest ``size`` (ties: the higher score). That candidate is always on the (score
+    max, size min) Pareto front. Of a halving search only the last iteration's candidates
+    compete, of a staged search those trained longest (the extended stage's, else the last
+    rung's), as they rank first.
 
     Parameters
     ----------
@@ -127,13 +141,16 @@ class SmallestWithinOneSE:
         frame = results_frame(cv_results, metric=metric)
         if "iter" in frame:  # a halving search: only its last iteration is comparable
             frame = frame[frame["iter"] == frame["iter"].max()]
+        if "stage" in frame:
+            frame = _trained_longest(frame)
         front = pareto_front(frame, {metric: "max", self.size: "min"})
         if front.empty:
             raise ValueError("No candidate completed: nothing to refit.")
         score, size = list(front.attrs["objectives"])
         best = front.loc[front[score].idxmax()]
-        n_splits = len([c for c in frame if c.startswith("split") and
-                        c.endswith(f"_test_{metric}")])
+        splits = [c for c in frame if c.startswith("split") and c.endswith(f"_test_{metric}")]
+        # the best's own folds: a staged search's extended_cv rows may have fewer than others
+        n_splits = int(np.isfinite(best[splits].to_numpy(float)).sum())
         threshold = best[score] - best[f"std_test_{metric}"] / np.sqrt(max(n_splits, 1))
         within = front[front[score] >= threshold]
         pick = within.sort_values([size, score], ascending=[True, False]).iloc[0]
