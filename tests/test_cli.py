@@ -405,6 +405,10 @@ def test_unknown_name_exits_with_one_line(tmp_path):
      "--top-k: options of the staged search; --strategy grid does not take them"),
     ("lr: [0.01]\n", ["--strategy", "random", "--timeout", "60"],
      "--timeout: options of the staged search; --strategy random does not take them"),
+    ("lr: [0.01]\n", ["--extended-cv", "3"],
+     "--extended-cv: options of the staged search; --strategy grid does not take them"),
+    ("lr: [0.01]\n", ["--strategy", "staged", "--extended-cv", "1"],
+     "argument --extended-cv: invalid value 1: cross-validation needs >= 2 folds"),
     ("lr: [0.01]\n", ["--strategy", "staged", "--sampler", "randm:4"],
      "Invalid --sampler='randm'. Did you mean 'random'?"),
     ("lr: [0.01]\n", ["--strategy", "staged", "--sampler", "random:4,bayes:x"],
@@ -772,6 +776,25 @@ def test_staged_sampler_chain_and_top_k(tmp_path):
     assert (search.cv_results_["stage"] == "extended").sum() == 2
     run = yaml.safe_load((out / "run.yaml").read_text())["config"]
     assert run["sampler"] == "random:2,bayes:1,finetune:1" and run["top_k"] == 2
+
+
+def test_staged_extended_cv_gives_the_extended_stage_its_folds(tmp_path, capsys):
+    space = tmp_path / "space.yaml"
+    space.write_text("hidden_size: [4, 6]\nlr: [0.001, 0.01]\nnum_layers: 1\n")
+    out = tmp_path / "ext"
+    args = tiny_search(out, space, "--cv", "2", "--extended-cv", "3", "--top-k", "2")
+    args[args.index("grid")] = "staged"
+    assert main(args) == 0
+    search = joblib.load(out / "search.joblib")
+    results = search.cv_results_
+    extended = results["stage"] == "extended"
+    assert extended.sum() == 2 and search.extended_cv.get_n_splits() == 3
+    assert np.isfinite(results["split2_test_score"][extended]).all()
+    assert np.isnan(results["split2_test_score"][~extended]).all()  # the 2 explored folds
+    assert yaml.safe_load((out / "run.yaml").read_text())["config"]["extended_cv"] == 3
+    # a resume must repeat it
+    assert main(args[:-4] + ["--top-k", "2", "--resume"]) == 2
+    assert "this run changes extended_cv" in capsys.readouterr().err
 
 
 def test_a_store_with_fits_outside_any_run_is_not_replaced(tmp_path, capsys):

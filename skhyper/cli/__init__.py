@@ -111,6 +111,10 @@ def build_parser():
                              "without :N draws --n-iter)")
     search.add_argument("--top-k", type=_non_negative_int, metavar="K",
                         help="staged: candidates of the extended stage (default 1; 0 skips it)")
+    search.add_argument("--extended-cv", type=_folds, metavar="K",
+                        help="staged: K-fold splits of the extended stage, on which its "
+                             "candidates train new fold models (default: --cv's folds, on "
+                             "which they train on)")
     search.add_argument("--timeout", type=_seconds, metavar="SECONDS",
                         help="staged: start no new step (proposal, rung, extended evaluation) "
                              "after this many seconds; the best evaluated so far is refit")

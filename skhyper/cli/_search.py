@@ -32,7 +32,7 @@ BACKENDS = ("loky", "threading", "dask")
 #: Options that define a search: a resumed run must repeat them. (n_jobs, backend, scheduler,
 #: quiet only change how it runs.)
 DEFINING = ("model", "data", "data_params", "strategy", "space", "n_iter", "sampler", "top_k",
-            "cv", "scoring", "epochs", "seed")
+            "cv", "extended_cv", "scoring", "epochs", "seed")
 
 
 def _uses_n_iter(config):
@@ -59,6 +59,7 @@ def _search_config(args, space, scoring, epochs):
         "model": args.model, "data": args.data, "data_params": parse_data_params(args.data_param),
         "strategy": args.strategy, "space": space_plain, "n_iter": args.n_iter,
         "sampler": args.sampler, "top_k": args.top_k, "timeout": args.timeout, "cv": args.cv,
+        "extended_cv": args.extended_cv,
         "scoring": scoring, "epochs": epochs, "seed": args.seed,
         "n_jobs": args.n_jobs, "backend": args.backend, "scheduler": args.scheduler,
     })
@@ -116,6 +117,7 @@ def run_search(args):
     if args.scheduler and args.backend != "dask":
         raise UsageError("--scheduler ADDRESS needs --backend dask.")
     staged_options = [o for o, v in (("--sampler", args.sampler), ("--top-k", args.top_k),
+                                     ("--extended-cv", args.extended_cv),
                                      ("--timeout", args.timeout)) if v is not None]
     if staged_options and strategy != "staged":
         raise UsageError(f"{' and '.join(staged_options)}: options of the staged search; "
@@ -167,7 +169,8 @@ def run_search(args):
     search = build_search(strategy, estimator, param_space, cv=KFold(args.cv), scoring=scoring,
                           n_iter=args.n_iter, epochs=epochs, seed=args.seed, n_jobs=args.n_jobs,
                           store=store, sampler=sampler,
-                          top_k=1 if args.top_k is None else args.top_k, max_time=args.timeout)
+                          top_k=1 if args.top_k is None else args.top_k, max_time=args.timeout,
+                          extended_cv=KFold(args.extended_cv) if args.extended_cv else None)
     total = expected_fits(strategy, param_space, args.n_iter, args.cv)
 
     started = time.perf_counter()

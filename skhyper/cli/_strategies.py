@@ -201,9 +201,9 @@ def expected_fits(strategy, param_space, n_iter, n_splits):
 
 
 def build_search(strategy, estimator, param_space, *, cv, scoring, n_iter, epochs, seed,
-                 n_jobs, store, sampler=None, top_k=1, max_time=None):
+                 n_jobs, store, sampler=None, top_k=1, max_time=None, extended_cv=None):
     """The search object of ``strategy`` (not fitted); ``sampler`` (a :func:`parse_sampler`
-    chain), ``top_k`` and ``max_time`` are the staged search's.
+    chain), ``top_k``, ``max_time`` and ``extended_cv`` are the staged search's.
 
     ``store`` is the :class:`~skhyper.tracking.ExperimentStore`; the staged search uses it
     through its ``store=`` parameter, the scikit-learn searches through the estimator's
@@ -229,4 +229,5 @@ def build_search(strategy, estimator, param_space, *, cv, scoring, n_iter, epoch
     # stage, up to twice --epochs) before the refit.
     return StagedHalvingSearchCV(estimator, param_space, sampler=sampler,
                                  max_epochs=epochs or estimator.max_epochs, top_k=top_k,
-                                 max_time=max_time, random_state=seed, store=store, **common)
+                                 extended_cv=extended_cv, max_time=max_time, random_state=seed,
+                                 store=store, **common)
