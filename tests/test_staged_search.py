@@ -452,6 +452,28 @@ def test_extended_cv_resumes_from_a_store_and_keys_its_folds():
     assert_same_results(alone.cv_results_, other.cv_results_)
 
 
+def test_extended_cv_stage_once_started_completes_its_first_evaluation(monkeypatch):
+    # time runs out right after the stage started: on folds of its own, nothing else of its
+    # candidates would stand, so its first evaluation completes (as a rung in progress does)
+    from skhyper.search import _run
+
+    extend = _run.StagedRun.extend
+
+    def out_of_time_once_started(run, *args):
+        answers = iter([True])
+        run.may_go_on = lambda: next(answers, False)
+        return extend(run, *args)
+
+    monkeypatch.setattr(_run.StagedRun, "extend", out_of_time_once_started)
+    search = StagedHalvingSearchCV(
+        PeaksAtEpoch(), {"peak": [2, 5]}, min_epochs=1, max_epochs=1, cv=2, extended_cv=3,
+        top_k=2, extended_epochs=4, extended_eval_every=2, random_state=0,
+    ).fit(np.zeros((12, 2)))
+    results = search.cv_results_
+    assert list(results["stage"]) == ["extended"] * 2 and list(results["epochs"]) == [2, 2]
+    assert np.isfinite(results["split2_test_score"]).all()
+
+
 def test_extended_cv_candidate_failing_before_its_first_evaluation_fails():
     # nothing complete on the stage's own folds to keep: the candidate fails
     search = StagedHalvingSearchCV(

@@ -385,7 +385,9 @@ class StagedRun:
             self.splits = self.extended_splits
         active = [c for c in top if c.epochs < total_epochs]
         rung = len(self.schedule)
-        while active and self.may_go_on():
+        # the first evaluation was allowed above (on the stage's own folds nothing else would
+        # stand), the later ones need time left
+        while active and (rung == len(self.schedule) or self.may_go_on()):
             self.evaluate([(c, min(c.epochs + every, total_epochs)) for c in active], rung,
                           EXTENDED)
             still = []
