@@ -104,6 +104,21 @@ def test_statement_says_plainly_when_indistinguishable():
     assert "statistically indistinguishable" in text and "#0 vs runner-up #1" in text
 
 
+def test_compare_to_best_compares_a_staged_searchs_extended_rows_whatever_rung_they_kept():
+    # early stopping keeps each extended row's best evaluation at its own rung; the rows are on
+    # the same folds, so they compare; explored rows only with their rung
+    splits = [[0.90, 0.80, 0.85], [0.89, 0.82, 0.84], [0.50, 0.40, 0.45], [0.95, 0.95, 0.95]]
+    cv = staged_cv_results(splits, sizes=[1, 1, 1, 1],
+                           stage=["extended", "extended", "extended", "explore"],
+                           rung=[5, 3, 4, 1])
+    cv["rank_test_score"] = np.array([1, 2, 3, 4])  # as the staged search ranks: stage first
+    comparison = compare_to_best(cv)
+    assert comparison.attrs["best"] == 0 and sorted(comparison["candidate"]) == [1, 2]
+    cv["stage"][:] = "explore"
+    cv["rung"] = np.array([2, 2, 1, 1])
+    assert list(compare_to_best(cv)["candidate"]) == [1]
+
+
 # --- Pareto front and model size ------------------------------------------------------------
 
 def test_pareto_front_on_a_known_case():

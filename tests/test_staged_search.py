@@ -991,6 +991,23 @@ def test_bayes_proposes_from_tuple_choices():
     assert len(sampler.propose(2, observations)) == 2
 
 
+def test_bayes_sampler_keeps_skopts_repeated_point_warning_to_itself():
+    # skopt warns when it proposes an evaluated point again, naming the choices' indices it
+    # works on; the search drops such points anyway
+    from skhyper.search._candidates import make_sampler
+
+    sampler = make_sampler("bayes", {"loss": ["log_loss", "hinge"], "penalty": ["l2", "l1"]},
+                           0)
+    sampler.n_initial_points = 2
+    observations = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for _ in range(8):
+            (params,) = sampler.propose(1, observations)
+            observations.append((params, float(params["loss"] == "hinge")))
+    assert not [w for w in caught if "has been evaluated" in str(w.message)]
+
+
 def test_finetune_cannot_come_first(clf_data):
     search = StagedHalvingSearchCV(sgd(), {"alpha": loguniform(1e-5, 1e-1)},
                                    sampler=[("finetune", 2), ("random", 2)], max_epochs=1, cv=2)
@@ -1442,6 +1459,7 @@ def test_clone_and_pickle(clf_data):
     (dict(max_epochs=3, extended_epochs=2), "extended_epochs=2: must be >= max_epochs=3"),
     (dict(extended_cv=1), "extended_cv=1"),
     (dict(extended_cv=2.5), r"extended_cv=2.5: Expected `cv` as an integer, a cross-validation"),
+    (dict(extended_cv="bogus", top_k=0), r"extended_cv='bogus': Expected `cv` as an integer"),
     (dict(cv=iter([])), "gave no train/test splits"),
     (dict(scoring=["accuracy", "neg_log_loss"], refit=False), "refit set to a metric name"),
     (dict(scoring=["accuracy", "neg_log_loss"], refit="auc"),

@@ -73,10 +73,11 @@ def _split_columns(frame, metric):
 
 def _comparable(frame, best):
     """Completed candidates scored like the best: a halving search's same iteration, a staged
-    search's same stage and rung."""
+    search's same stage and, in the exploration, the same rung (the extended stage's rows are
+    on the same folds, each at the evaluation its early stopping kept)."""
     ok = frame[frame["status"] == "ok"]
     for col in ("iter", "stage", "rung"):
-        if col in ok:
+        if col in ok and not (col == "rung" and best.get("stage") == "extended"):
             ok = ok[ok[col] == best[col]]
     return ok
 
@@ -87,7 +88,8 @@ def compare_to_best(search_or_cv_results, *, top=5, metric=None, n_train=None, n
 
     The selected candidate is the one the search picked (``best_index_``) when known, else
     rank 1. Only candidates scored on the same splits are compared (for a halving search, those
-    of its last iteration; for a staged search, those of the same stage).
+    of its last iteration; for a staged search, those of the same stage, and in the
+    exploration of the same rung).
 
     Parameters
     ----------

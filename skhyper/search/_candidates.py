@@ -9,6 +9,7 @@ exploration.
 """
 
 import numbers
+import warnings
 
 import numpy as np
 from sklearn.model_selection import ParameterGrid, ParameterSampler
@@ -126,7 +127,10 @@ class BayesSampler(CandidateSampler):
             self._failed = []
         if points:
             self._optimizer.tell(points, values)
-        asked = self._optimizer.ask(n_points=n) if n > 1 else [self._optimizer.ask()]
+        with warnings.catch_warnings():
+            # its points are the choices' indices; the search drops a point drawn again
+            warnings.filterwarnings("ignore", message="The objective has been evaluated at")
+            asked = self._optimizer.ask(n_points=n) if n > 1 else [self._optimizer.ask()]
         return [{**fixed, **{k: python_value(v) for k, v in zip(names, decode(x))}}
                 for x in asked]
 

@@ -125,13 +125,15 @@ class StagedHalvingSearchCV(BaseSearchCV):
         numpy's global RNGs from ``(random_state, c, k, r)``: sequential, parallel and resumed
         runs give the same ``cv_results_`` on CPU (with the same torch thread count). A
         scikit-learn estimator without a ``random_state`` of its own draws from numpy's global
-        RNG, which threads share: under a thread backend, give it one. None is not
-        reproducible.
+        RNG, which threads share: under a thread backend, give it one. Under threads, dropout
+        also draws from torch's shared RNG while training, so nets with dropout differ from
+        run to run there (processes, as loky's and Dask's, do not). None is not reproducible.
     error_score : "raise" or float, default=np.nan
         Score of a candidate whose training or scoring raised (NaN loss included); it is
         recorded as failed with its message and dropped, except in the extended stage, where it
-        keeps the complete evaluation it had (its ``error`` says what failed after).
-        "raise" re-raises.
+        keeps the complete evaluation it had (its ``error`` says what failed after); with
+        ``extended_cv``, one failing before its first evaluation on those folds has none
+        there, and fails. "raise" re-raises.
     return_train_score : bool, default=False
         Also score each evaluation on its fold's training part (``split{k}_train_score``,
         ``mean_train_score``, ... as in GridSearchCV), at the cost of predicting it.
@@ -452,13 +454,15 @@ class StagedHalvingSearchCV(BaseSearchCV):
             and np.ndim(y) == 1 else None
         self.rung_epochs_ = schedule
         extended_splits = None
-        if self.extended_cv is not None and self.top_k:
-            try:
-                extended_splits = list(check_cv(self.extended_cv, y, classifier=is_classifier(
-                    base_estimator)).split(X, y, groups))
+        if self.extended_cv is not None:
+            try:  # checked also when top_k=0 skips the stage: a typo would go unnoticed
+                extended = check_cv(self.extended_cv, y, classifier=is_classifier(
+                    base_estimator))
+                if self.top_k:
+                    extended_splits = list(extended.split(X, y, groups))
             except ValueError as exc:  # scikit-learn's message names it cv
                 raise ValueError(f"Invalid extended_cv={self.extended_cv!r}: {exc}") from exc
-            if not extended_splits:
+            if self.top_k and not extended_splits:
                 raise ValueError(f"Invalid extended_cv={self.extended_cv!r}: it gave no "
                                  "train/test splits (an iterator that was already used up?).")
 
