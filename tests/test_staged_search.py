@@ -474,11 +474,22 @@ def test_extended_cv_stage_once_started_completes_its_first_evaluation(monkeypat
     assert np.isfinite(results["split2_test_score"]).all()
 
 
+def test_extended_cv_equal_to_cv_continues_the_fold_models(clf_data):
+    settings = dict(min_epochs=1, max_epochs=2, factor=2, top_k=2, extended_epochs=4,
+                    random_state=0)
+    same = StagedHalvingSearchCV(sgd(), {"alpha": [1e-4, 1e-2]}, cv=3, extended_cv=3,
+                                 **settings).fit(*clf_data)
+    default = StagedHalvingSearchCV(sgd(), {"alpha": [1e-4, 1e-2]}, cv=3,
+                                    **settings).fit(*clf_data)
+    assert_same_results(default.cv_results_, same.cv_results_)
+    assert same.n_epochs_total_ == default.n_epochs_total_
+
+
 def test_extended_cv_candidate_failing_before_its_first_evaluation_fails():
     # nothing complete on the stage's own folds to keep: the candidate fails
     search = StagedHalvingSearchCV(
         DivergesAfterEpoch(peak=4), {"diverge_at": [1, 20]}, min_epochs=1, max_epochs=1, cv=2,
-        extended_cv=2, top_k=2, extended_epochs=4, extended_eval_every=2, random_state=0,
+        extended_cv=3, top_k=2, extended_epochs=4, extended_eval_every=2, random_state=0,
     )
     with pytest.warns(FitFailedWarning, match="1 of 2 candidates failed"):
         search.fit(np.zeros((12, 2)))

@@ -105,7 +105,8 @@ class StagedHalvingSearchCV(BaseSearchCV):
         candidates continue their fold models. Given (seed 004 explores on one hold-out split,
         ``cv=ShuffleSplit(1, test_size=0.2)``, and extends under ``extended_cv=3``), the
         ``top_k`` candidates train new fold models on these folds from scratch (the explored
-        ones have learned from their test parts) up to ``extended_epochs``, and their rows
+        ones have learned from their test parts; folds equal to ``cv``'s are ``cv``'s, on
+        which they train on) up to ``extended_epochs``, and their rows
         hold the evaluations on these folds only: ``split{k}_*`` columns a row's folds do not
         reach are NaN, and its means and spreads are over its own folds.
     max_time : float or None, default=None
@@ -465,6 +466,8 @@ class StagedHalvingSearchCV(BaseSearchCV):
             if self.top_k and not extended_splits:
                 raise ValueError(f"Invalid extended_cv={self.extended_cv!r}: it gave no "
                                  "train/test splits (an iterator that was already used up?).")
+            if extended_splits is not None and _same_splits(extended_splits, splits):
+                extended_splits = None  # cv's folds after all: the fold models train on
 
         total = self.extended_epochs or 2 * self.max_epochs
         final_epochs = total if self.top_k else schedule[-1]  # no fold model trains past them
@@ -579,6 +582,12 @@ def _summarise_own_folds(results, index, row):
     for name, values in (("fit_time", row["fit_times"]), ("score_time", row["score_times"])):
         results[f"mean_{name}"][index] = np.mean(values)
         results[f"std_{name}"][index] = np.std(values)
+
+
+def _same_splits(a, b):
+    return len(a) == len(b) and all(
+        np.array_equal(train_a, train_b) and np.array_equal(test_a, test_b)
+        for (train_a, test_a), (train_b, test_b) in zip(a, b))
 
 
 def _check_at_least(name, value, other_name, other):
