@@ -405,6 +405,9 @@ def test_unknown_name_exits_with_one_line(tmp_path):
      "--top-k: options of the staged search; --strategy grid does not take them"),
     ("lr: [0.01]\n", ["--strategy", "random", "--timeout", "60"],
      "--timeout: options of the staged search; --strategy random does not take them"),
+    ("lr: [0.01]\n", ["--cv", "1000000"], "--cv 1000000: more folds than the data's "),
+    ("lr: [0.01]\n", ["--strategy", "staged", "--extended-cv", "1000000"],
+     "--extended-cv 1000000: more folds than the data's "),
     ("lr: [0.01]\n", ["--extended-cv", "3"],
      "--extended-cv: options of the staged search; --strategy grid does not take them"),
     ("lr: [0.01]\n", ["--strategy", "staged", "--extended-cv", "1"],
@@ -784,7 +787,8 @@ def test_staged_extended_cv_gives_the_extended_stage_its_folds(tmp_path, capsys)
     out = tmp_path / "ext"
     args = tiny_search(out, space, "--cv", "2", "--extended-cv", "3", "--top-k", "2")
     args[args.index("grid")] = "staged"
-    assert main(args) == 0
+    assert main(args[1:]) == 0  # not --quiet: the summary names both fold counts
+    assert "2-fold CV (3-fold in the extended stage)" in capsys.readouterr().out
     search = joblib.load(out / "search.joblib")
     results = search.cv_results_
     extended = results["stage"] == "extended"

@@ -1469,6 +1469,8 @@ def test_clone_and_pickle(clf_data):
     (dict(min_epochs=5, max_epochs=3), "max_epochs=3: must be >= min_epochs=5"),
     (dict(max_epochs=3, extended_epochs=2), "extended_epochs=2: must be >= max_epochs=3"),
     (dict(extended_cv=1), "extended_cv=1"),
+    (dict(sampler=[("random", 0)], param_space={"alpha": [0.1, 0.2]}),
+     r"Invalid sampler step \('random', 0\): n_candidates=0: must be >= 1"),
     (dict(extended_cv=2.5), r"extended_cv=2.5: Expected `cv` as an integer, a cross-validation"),
     (dict(extended_cv="bogus", top_k=0), r"extended_cv='bogus': Expected `cv` as an integer"),
     (dict(cv=iter([])), "gave no train/test splits"),

@@ -137,6 +137,10 @@ def run_search(args):
     estimator = family.make_estimator(random_state=args.seed,
                                       **({"max_epochs": epochs} if epochs else {}))
     check_compatible(args.model, family, estimator, args.data, data)
+    for option, folds in (("--cv", args.cv), ("--extended-cv", args.extended_cv)):
+        if folds and folds > len(data.X):
+            raise UsageError(f"{option} {folds}: more folds than the data's {len(data.X)} "
+                             "samples.")
     scoring = scoring_for(args.scoring, family, data)
     if strategy == "halving" and isinstance(scoring, dict):
         raise UsageError(f"--scoring {args.scoring}: --strategy halving takes one "
@@ -274,10 +278,12 @@ def _test_score(search, data, unsupervised):
 
 def _print_summary(out, summary):
     config = summary["config"]
+    extended = f" ({config['extended_cv']}-fold in the extended stage)" \
+        if config.get("extended_cv") else ""
     print(f"{config['strategy']} search of {config['model']} on {config['data']}: "
           f"{summary['n_candidates']} candidates ({summary['n_failed']} failed, "
           f"{summary['n_pruned']} pruned), "
-          f"{config['cv']}-fold CV, {summary['elapsed_s']:.1f} s")
+          f"{config['cv']}-fold CV{extended}, {summary['elapsed_s']:.1f} s")
     print(f"fits: {summary['fits_trained']} trained, {summary['fits_restored']} restored "
           "from the store")
     for error, count in list(summary["errors"].items())[:3]:

@@ -320,7 +320,9 @@ def parse_steps(sampler, n_candidates):
                 )
         else:
             n = DEFAULT_N_CANDIDATES if n is None else n
-            check_number("n_candidates", n, low=1, integer=True)
+            # a chain's count is its step's, not the n_candidates parameter's
+            check_number("n_candidates" if isinstance(sampler, str) else
+                         f"sampler step {step!r}: n_candidates", n, low=1, integer=True)
         batch = 1 if batch is None else check_number("batch", batch, low=1, integer=True)
         steps.append((name, n, batch))
     if steps[0][0] == "finetune":
