@@ -111,12 +111,11 @@ def test_compare_to_best_compares_a_staged_searchs_extended_rows_whatever_rung_t
     cv = staged_cv_results(splits, sizes=[1, 1, 1, 1],
                            stage=["extended", "extended", "extended", "explore"],
                            rung=[5, 3, 4, 1])
-    cv["rank_test_score"] = np.array([1, 2, 3, 4])  # as the staged search ranks: stage first
     comparison = compare_to_best(cv)
     assert comparison.attrs["best"] == 0 and sorted(comparison["candidate"]) == [1, 2]
     cv["stage"][:] = "explore"
     cv["rung"] = np.array([2, 2, 1, 1])
-    assert list(compare_to_best(cv)["candidate"]) == [1]
+    assert list(compare_to_best(staged_ranks(cv))["candidate"]) == [1]
 
 
 # --- Pareto front and model size ------------------------------------------------------------
@@ -174,6 +173,14 @@ def staged_cv_results(splits, sizes, stage, rung):
     cv["std_test_score"] = np.nanstd(splits, axis=1)
     cv.update(stage=np.array(stage), rung=np.array(rung), status=np.array(["ok"] * len(stage)),
               epochs=np.array(rung) + 1)
+    return staged_ranks(cv)
+
+
+def staged_ranks(cv):
+    """``cv`` ranked as the staged search ranks: stage, then rung reached, then score."""
+    from skhyper import StagedHalvingSearchCV
+
+    cv["rank_test_score"] = StagedHalvingSearchCV._rank(cv, "score")
     return cv
 
 
@@ -191,7 +198,7 @@ def test_smallest_within_one_se_in_a_staged_search_picks_from_what_trained_longe
     assert SmallestWithinOneSE()(cv) == 1
     # without an extended stage, the last rung's rows compete
     cv["stage"][:], cv["rung"] = "explore", np.array([2, 2, 0, 1])
-    assert SmallestWithinOneSE()(cv) == 1
+    assert SmallestWithinOneSE()(staged_ranks(cv)) == 1
 
 
 def test_smallest_within_one_se_refits_a_real_lstm_search(tiny_sine, tiny_lstm):

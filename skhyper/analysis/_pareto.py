@@ -9,7 +9,8 @@ import numpy as np
 
 from ..model_size import SIZE_METRICS
 from ..validation import check_choice
-from ._results import results_frame, metric_names
+from ._results import best_row, metric_names, results_frame
+from ._stats import _comparable
 
 SIZE_METRIC = SIZE_METRICS[0]  # n_parameters_scorer's
 DIRECTIONS = ("max", "min")
@@ -91,17 +92,6 @@ def pareto_front(search_or_cv_results, objectives=None, *, metric=None):
     return front
 
 
-def _trained_longest(frame):
-    """A staged search's completed rows that rank first by training: the extended stage's,
-    else the last rung's (as its ``rank_test_*``: the others were trained less, or on other
-    folds)."""
-    ok = frame[frame["status"] == "ok"]
-    if ok.empty:
-        return ok
-    extended = ok[ok["stage"] == "extended"]
-    return extended if not extended.empty else ok[ok["rung"] == ok["rung"].max()]
-
-
 class SmallestWithinOneSE:
     """``refit`` callable: the smallest model whose score is within one standard error of the
     best (the "one standard error rule"), chosen from the Pareto front of score and size.
@@ -141,8 +131,8 @@ class SmallestWithinOneSE:
         frame = results_frame(cv_results, metric=metric)
         if "iter" in frame:  # a halving search: only its last iteration is comparable
             frame = frame[frame["iter"] == frame["iter"].max()]
-        if "stage" in frame:
-            frame = _trained_longest(frame)
+        if "stage" in frame:  # a staged search: those scored like its rank 1 (trained longest)
+            frame = _comparable(frame, best_row(frame))
         front = pareto_front(frame, {metric: "max", self.size: "min"})
         if front.empty:
             raise ValueError("No candidate completed: nothing to refit.")

@@ -76,8 +76,9 @@ def _comparable(frame, best):
     search's same stage and, in the exploration, the same rung (the extended stage's rows are
     on the same folds, each at the evaluation its early stopping kept)."""
     ok = frame[frame["status"] == "ok"]
-    for col in ("iter", "stage", "rung"):
-        if col in ok and not (col == "rung" and best.get("stage") == "extended"):
+    same = ("iter", "stage") if best.get("stage") == "extended" else ("iter", "stage", "rung")
+    for col in same:
+        if col in ok:
             ok = ok[ok[col] == best[col]]
     return ok
 

@@ -70,7 +70,12 @@ class Candidate:
     checkpoint: dict = None  # extended stage: the evaluation early stopping keeps
 
     def __post_init__(self):
-        k = self.n_splits
+        self.start_over(self.n_splits)
+
+    def start_over(self, n_splits):
+        """No fold trained yet, on ``n_splits`` folds."""
+        k = self.n_splits = n_splits
+        self.epochs, self.checkpoint = 0, None
         self.models, self.fold_epochs = [None] * k, [0] * k
         self.scores, self.fit_times, self.score_times = [{}] * k, [0.0] * k, [0.0] * k
         self.train_scores = [{}] * k
@@ -374,8 +379,7 @@ class StagedRun:
             if own_folds:
                 # new fold models from scratch: the explored ones learned from these folds'
                 # test parts, and their evaluation, on other folds, is none to beat here
-                cand.n_splits, cand.epochs = len(self.extended_splits), 0
-                cand.__post_init__()
+                cand.start_over(len(self.extended_splits))
             else:
                 # all of them compete in this stage, those already trained total_epochs
                 # included; the evaluation they enter with is the first to beat, as in

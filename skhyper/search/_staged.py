@@ -384,8 +384,8 @@ class StagedHalvingSearchCV(BaseSearchCV):
                                            more)
         for index in short:
             _summarise_own_folds(results, index, rows[index])
-        for key in [k for k in results if short and k.startswith(("mean_test_", "mean_train_"))]:
-            if not np.isfinite(results[key]).all():  # as scikit-learn warns of failed ones
+        for key in [k for k in results if k.startswith(("mean_test_", "mean_train_"))]:
+            if short and not np.isfinite(results[key]).all():  # as scikit-learn warns
                 warn(f"One or more of the {key.split('_')[1]} scores are non-finite: "
                      f"{results[key]}", UserWarning)
         for metric in metrics:
